@@ -1,0 +1,137 @@
+"""Punctuate each speaker's stretch of segments and cut it into timed sentences.
+
+Segments (caption cues, ASR windows, lines) rarely coincide with sentences: a speaker's
+consecutive segments are joined into one stream, punctuated as a whole, cut at 。？！,
+and each sentence gets its times back from the segments it overlaps (interpolated by
+character position inside a segment).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kikigaki.document import Episode, Segment, Sentence
+from postprocess.punctuation import restore_punctuation
+
+MAX_SENTENCE_CHARS = 120
+_MARKS = frozenset("。、？！")
+_SENTENCE_END = re.compile(r"[。？！]+[」』）)】〕\"]*")
+_SOFT_BREAK = re.compile(r"、")
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    """A speaker's consecutive segments joined: ``text`` and where each segment starts."""
+
+    text: str
+    segment_ids: list[int]
+    offsets: list[int]  # offsets[k] is where segment segment_ids[k] starts in text
+
+
+def split_into_sentences(episode: Episode) -> Episode:
+    sentences: list[Sentence] = []
+    for stream in _speaker_streams(episode.segments):
+        punctuated = restore_punctuation(stream.text, max_sentence_chars=MAX_SENTENCE_CHARS)
+        to_stream = _alignment(punctuated, stream.text)
+        for begin, end in sentence_spans(punctuated):
+            text = punctuated[begin:end].strip()
+            if text:
+                sentences.append(
+                    _timed_sentence(text, to_stream[begin], to_stream[end - 1], stream, episode)
+                )
+    return episode.with_stage("sentences", sentences=sentences)
+
+
+def _speaker_streams(segments: list[Segment]) -> list[_Stream]:
+    streams: list[_Stream] = []
+    run: list[int] = []
+    for index, segment in enumerate(segments):
+        if run and segments[run[-1]].speaker != segment.speaker:
+            streams.append(_join(segments, run))
+            run = []
+        run.append(index)
+    if run:
+        streams.append(_join(segments, run))
+    return streams
+
+
+def _join(segments: list[Segment], run: list[int]) -> _Stream:
+    offsets, cursor = [], 0
+    for index in run:
+        offsets.append(cursor)
+        cursor += len(segments[index].text)
+    return _Stream("".join(segments[i].text for i in run), run, offsets)
+
+
+def _alignment(punctuated: str, original: str) -> list[int]:
+    """For each character of ``punctuated``, the index of the ``original`` character it is.
+
+    The two differ only in 。、？！; an inserted mark maps to the character before it.
+    """
+    mapping: list[int] = []
+    j = 0
+    for char in punctuated:
+        while j < len(original) and original[j] != char and original[j] in _MARKS:
+            j += 1  # a mark the punctuator removed
+        if j < len(original) and original[j] == char:
+            mapping.append(j)
+            j += 1
+        else:
+            mapping.append(max(j - 1, 0))  # a mark the punctuator inserted
+    return mapping
+
+
+def sentence_spans(text: str, max_chars: int = 200) -> list[tuple[int, int]]:
+    """Character spans of the sentences of punctuated ``text``, none longer than ``max_chars``."""
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.end()))
+        start = match.end()
+    if start < len(text) and text[start:].strip():
+        spans.append((start, len(text)))
+    return [piece for span in spans for piece in _cap_length(text, span, max_chars)]
+
+
+def _cap_length(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:
+    """Cut an over-long sentence at the comma nearest its middle (a last resort)."""
+    begin, end = span
+    if end - begin <= max_chars:
+        return [span]
+    middle = (begin + end) // 2
+    commas = [m.end() for m in _SOFT_BREAK.finditer(text, begin, end - 1)]
+    cut = min(commas, key=lambda c: abs(c - middle)) if commas else middle
+    return _cap_length(text, (begin, cut), max_chars) + _cap_length(text, (cut, end), max_chars)
+
+
+def _timed_sentence(
+    text: str, first: int, last: int, stream: _Stream, episode: Episode
+) -> Sentence:
+    k_first = _segment_at(stream, first)
+    k_last = _segment_at(stream, last)
+    segment = episode.segments[stream.segment_ids[k_first]]
+    return Sentence(
+        text=text,
+        start=_time_at(stream, k_first, first, episode, at_end=False),
+        end=_time_at(stream, k_last, last + 1, episode, at_end=True),
+        speaker=segment.speaker,
+        segment=stream.segment_ids[k_first],
+    )
+
+
+def _segment_at(stream: _Stream, position: int) -> int:
+    k = 0
+    while k + 1 < len(stream.offsets) and stream.offsets[k + 1] <= position:
+        k += 1
+    return k
+
+
+def _time_at(
+    stream: _Stream, k: int, position: int, episode: Episode, *, at_end: bool
+) -> float | None:
+    segment = episode.segments[stream.segment_ids[k]]
+    if segment.start is None or segment.end is None:
+        return segment.end if at_end else segment.start
+    length = max(len(segment.text), 1)
+    fraction = min(max((position - stream.offsets[k]) / length, 0.0), 1.0)
+    return round(segment.start + fraction * (segment.end - segment.start), 3)
