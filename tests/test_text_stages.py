@@ -86,9 +86,8 @@ def test_sentences_are_punctuated_timed_and_keep_speakers() -> None:
     sentences = episode.sentences
     assert len(sentences) >= 3
     assert all(s.text[-1] in "。？！" for s in sentences)
-    assert "".join(s.text for s in sentences).replace("。", "").replace("、", "").replace(
-        "？", ""
-    ) == "今日はいい天気ですね明日は雨らしいですよそうなんですか知りませんでした"
+    unpunctuated = "".join(s.text for s in sentences).translate(str.maketrans("", "", "。、？！"))
+    assert unpunctuated == "今日はいい天気ですね明日は雨らしいですよそうなんですか知りませんでした"
     assert next(s.speaker for s in sentences) == "A"
     assert sentences[-1].speaker == "B"
     starts = [s.start for s in sentences]

@@ -1,0 +1,600 @@
+"""Topic segmentation: chapters with short titles and extractive summaries.
+
+Boundaries follow TextTiling (Hearst 1997): for every gap between two sentences, compare
+a window of sentences before it with a window after it, smooth the similarity curve and
+score each gap by how deep a valley it sits in. Two similarity curves are blended, each
+standardised first: sentence embeddings (the multilingual Universal Sentence Encoder)
+and lexical cohesion (overlap of the content words, Sudachi nouns and verbs). Deep valleys
+become boundaries, never closer together than a minimum chapter length; how many grows
+with the length of the text (spoken topics drift, so a floor and a ceiling from length
+keep a rambling talk from becoming one chapter or twenty).
+
+Titles are the chapter's most distinctive noun compounds (TF-IDF against the other
+chapters, glossary terms and proper nouns preferred); summaries are the chapter's most
+central sentences by embedding, cleaned of leading fillers and conjunctions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kikigaki.document import Chapter, Episode, Sentence
+from postprocess.embeddings import centroid, embed, normalize_rows
+from postprocess.nlp import Morpheme, tokenize
+
+TITLE_MAX_CHARS = 20
+SUMMARY_MAX_CHARS = 120
+# Characters of text per chapter, roughly: the floor and the ceiling on how many chapters
+# a text gets scale with its length.
+CHARS_PER_CHAPTER_FLOOR = 1_500
+CHARS_PER_CHAPTER_CEILING = 850
+# A valley this deep (in standard deviations of the blended similarity) is a boundary even
+# beyond the length-based ceiling: text that changes subject abruptly.
+STRONG_DEPTH = 2.0
+EMBEDDING_WEIGHT = 0.6
+
+# Nouns and verbs that say nothing about the subject of talk.
+_STOP_WORDS_TEXT = """
+    こと もの 物 事 ところ 所 とき 時 ため 為 感じ 話 今日 今 今回 前回 人 方 前 後 中 上 下 辺
+    あたり 何 僕 私 俺 自分 皆 皆さん みんな 彼 彼女 これ それ あれ どれ ここ そこ あそこ 場合
+    風 気 形 的 系 等 他 次 先 回 点 部分 一番 全部 最初 最後 最近 以上 以下 意味 理由 レベル
+    ポイント パターン モード やつ わけ はず よう そう 多分 本当 ちょっと 結構 普通 一緒 必要
+    する 為る ある 有る いる 居る なる 成る 言う 思う 行く 来る 見る 分かる わかる 出る 入る
+    出す できる 出来る 考える 書く 持つ 聞く 感じる 使う やる 遣る 押さえる 抑える 思い出す
+    読む 動く ございます おる 下さる くださる 頂く いただく 貰う もらう あげる 置く みる しまう
+    いう
+"""
+_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.+\-]*")
+_KATAKANA = re.compile(r"^[\u30a0-\u30ffー・]+$")
+
+# Leading words that open a spoken sentence without adding to it. The first group is
+# dropped wherever it opens a sentence, the second only when a comma follows it (その本,
+# まあいいや and あの人 keep their words).
+_OPENERS = (
+    "ということで|っていうことで|いうことで|いうか|っていうか|というか|それでは|それで|そして|だから|なので|"
+    "ですので|でもって|でも|じゃあ|では|さて|つまり|ところで|それから|あと|はいはい|はい|ええ|"
+    "うん|えーっと|えっと|えーと|ええと|えー|あのー|そのー|まぁ"
+)
+_OPENERS_BEFORE_COMMA = "で|まあ|あの|その|なんか|ちょっと|ね|ま|そう|もう|ほら"
+_LEADING_FILLER = re.compile(rf"^(?:(?:{_OPENERS})[、,\s]*|(?:{_OPENERS_BEFORE_COMMA})[、,]\s*)+")
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A noun compound as written, and how much it looks like a name rather than a common
+    word: 1.4 for proper nouns and Latin, 1.2 for katakana compounds, 1.1 for other
+    compounds, 1.0 for a single common noun."""
+
+    text: str
+    weight: float = 1.0
+
+    @property
+    def is_name(self) -> bool:
+        return self.weight >= 1.2
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def segment_topics(
+    episode: Episode,
+    *,
+    min_chapter_sentences: int = 8,
+    max_chapters: int | None = None,
+    glossary_terms: Iterable[str] | None = None,
+) -> Episode:
+    """Split the episode's sentences into chapters with titles, summaries and keywords.
+
+    ``glossary_terms`` are names to prefer in titles; by default the canonical forms the
+    glossary correction stage wrote (``episode.corrections``) and the default glossary.
+    """
+    sentences = episode.sentences
+    if not sentences:
+        return episode.with_stage("topics", chapters=[])
+    texts = [s.text for s in sentences]
+    vectors = embed(texts)
+    morphemes = [tokenize(t) for t in texts]
+    starts = _boundaries(
+        texts,
+        vectors,
+        [content_words(m) for m in morphemes],
+        min_sentences=min_chapter_sentences,
+        max_segments=max_chapters,
+    )
+    ranges = list(zip(starts, [*starts[1:], len(texts)], strict=True))
+    preferred = _preferred_terms(episode, glossary_terms)
+    phrases = [_chapter_phrases(morphemes[a:b], texts[a:b]) for a, b in ranges]
+    ranked = rank_phrases(phrases, preferred)
+    chapters = [
+        _chapter(sentences, vectors, first, end, scored, number)
+        for number, ((first, end), scored) in enumerate(zip(ranges, ranked, strict=True), 1)
+    ]
+    return episode.with_stage("topics", chapters=chapters)
+
+
+def boundaries_for(
+    sentences: Sequence[str], *, min_sentences: int = 8, max_segments: int | None = None
+) -> list[int]:
+    """0-based indices where topics start (the first is always 0) in ``sentences``."""
+    if not sentences:
+        return []
+    texts = list(sentences)
+    words = [content_words(tokenize(t)) for t in texts]
+    return _boundaries(
+        texts, embed(texts), words, min_sentences=min_sentences, max_segments=max_segments
+    )
+
+
+# --------------------------------------------------------------------------- boundaries
+
+
+def _boundaries(
+    texts: list[str],
+    vectors: np.ndarray,
+    words: list[Counter[str]],
+    *,
+    min_sentences: int,
+    max_segments: int | None,
+) -> list[int]:
+    n = len(texts)
+    min_sentences = max(1, min_sentences)
+    if n < 2 * min_sentences:
+        return [0]
+    # Several window widths, averaged: one width alone misses shifts shorter or longer
+    # than itself.
+    middle = max(2, min(5, min_sentences // 2))
+    similarity = np.mean(
+        [
+            _blend(
+                _standardise(_embedding_cohesion(vectors, window)),
+                _standardise(_lexical_cohesion(words, window)),
+            )
+            for window in (middle - 1, middle, middle + 1)
+        ],
+        axis=0,
+    )
+    depth = _depth_scores(_smooth(similarity))
+    most = n // min_sentences
+    if max_segments is not None:
+        most = max(1, min(most, max_segments))
+    floor, ceiling = _segment_count_range(sum(len(t) for t in texts), most)
+    return [0, *_pick_gaps(depth, n, min_sentences, (floor, ceiling, most))]
+
+
+def _embedding_cohesion(vectors: np.ndarray, window: int) -> np.ndarray:
+    """For gap g (before sentence g, g = 1..n-1): cosine of the windows either side."""
+    n = len(vectors)
+    values = np.zeros(n - 1)
+    for gap in range(1, n):
+        before = centroid(vectors[max(0, gap - window) : gap])
+        after = centroid(vectors[gap : gap + window])
+        values[gap - 1] = float(before @ after)
+    return values
+
+
+def _lexical_cohesion(words: list[Counter[str]], window: int) -> np.ndarray:
+    n = len(words)
+    values = np.zeros(n - 1)
+    for gap in range(1, n):
+        before = sum(words[max(0, gap - window) : gap], Counter())
+        after = sum(words[gap : gap + window], Counter())
+        values[gap - 1] = _cosine(before, after)
+    return values
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    shared = sum(a[w] * b[w] for w in a.keys() & b.keys())
+    if not shared:
+        return 0.0
+    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+    return shared / norm
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    if spread < 1e-9:
+        return np.zeros_like(values)
+    return (values - values.mean()) / spread
+
+
+def _blend(semantic: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    return EMBEDDING_WEIGHT * semantic + (1 - EMBEDDING_WEIGHT) * lexical
+
+
+def _smooth(values: np.ndarray) -> np.ndarray:
+    if len(values) < 3:
+        return values.copy()
+    padded = np.concatenate([values[:1], values, values[-1:]])
+    return (padded[:-2] + padded[1:-1] + padded[2:]) / 3
+
+
+def _depth_scores(values: np.ndarray) -> np.ndarray:
+    """How far each point sits below the highest ground it can climb to on either side."""
+    depth = np.zeros_like(values)
+    for i, value in enumerate(values):
+        left = value
+        for v in values[i::-1]:
+            if v < left:
+                break
+            left = v
+        right = value
+        for v in values[i:]:
+            if v < right:
+                break
+            right = v
+        depth[i] = (left - value) + (right - value)
+    return depth
+
+
+def _segment_count_range(chars: int, most: int) -> tuple[int, int]:
+    """How many segments a text of ``chars`` characters should have at least, and at most
+    unless its topic shifts are strong."""
+    floor = min(most, max(1, round(chars / CHARS_PER_CHAPTER_FLOOR)))
+    ceiling = min(most, max(floor, math.ceil(chars / CHARS_PER_CHAPTER_CEILING)))
+    return floor, ceiling
+
+
+def _pick_gaps(
+    depth: np.ndarray, n: int, min_sentences: int, counts: tuple[int, int, int]
+) -> list[int]:
+    """Sentence indices that start a new segment, deepest valleys first: always up to the
+    ``floor`` count, up to the ``ceiling`` while valleys are deeper than TextTiling's
+    cutoff, and beyond it (up to ``most``) only for strong shifts."""
+    floor, ceiling, most = counts
+    cutoff = float(depth.mean() + depth.std() / 2)
+    chosen: list[int] = []
+    for gap_index in np.argsort(-depth, kind="stable"):
+        start = int(gap_index) + 1
+        if not _fits(start, chosen, n, min_sentences):
+            continue
+        segments = len(chosen) + 1
+        value = float(depth[gap_index])
+        if segments >= most:
+            break
+        if segments >= floor and value < STRONG_DEPTH and (value < cutoff or segments >= ceiling):
+            break
+        chosen.append(start)
+    return sorted(chosen)
+
+
+def _fits(start: int, chosen: list[int], n: int, min_sentences: int) -> bool:
+    if start < min_sentences or n - start < min_sentences:
+        return False
+    return all(abs(start - other) >= min_sentences for other in chosen)
+
+
+# --------------------------------------------------------------------------- words
+
+
+def content_words(morphemes: Sequence[Morpheme]) -> Counter[str]:
+    """Lemmas of the nouns and full verbs, for lexical cohesion."""
+    words: Counter[str] = Counter()
+    for m in morphemes:
+        if _is_content(m):
+            words[m.normalized.lower()] += 1
+    return words
+
+
+def _is_content(m: Morpheme) -> bool:
+    if m.pos[0] == "名詞":
+        ok = m.pos[1] in ("普通名詞", "固有名詞") and m.pos[2] != "助数詞可能"
+    elif m.pos[0] == "動詞":
+        ok = m.pos[1] == "一般"
+    else:
+        ok = False
+    if not ok or m.normalized in _STOP_WORDS or m.surface in _STOP_WORDS:
+        return False
+    return len(m.surface) > 1 or not _is_kana(m.surface)
+
+
+def _is_kana(text: str) -> bool:
+    return all("\u3040" <= c <= "\u30ff" for c in text)
+
+
+def noun_phrases(morphemes: Sequence[Morpheme], text: str) -> list[Phrase]:
+    """Noun compounds of ``text`` as written: runs of nouns, affixes and Latin words."""
+    phrases: list[Phrase] = []
+    run: list[Morpheme] = []
+    for m in [*morphemes, None]:
+        joins = m is not None and (_joins_compound(m) or (run and _is_glue(m, run)))
+        if m is not None and joins and not (run and _name_edge(run[-1], m)):
+            run.append(m)
+            continue
+        phrase = _phrase_of(run, text)
+        if phrase is not None:
+            phrases.append(phrase)
+        run = []
+    return phrases
+
+
+def _joins_compound(m: Morpheme) -> bool:
+    if m.pos[0] in ("名詞", "接頭辞", "接尾辞"):
+        return True
+    return bool(_LATIN.fullmatch(m.surface))
+
+
+def _name_edge(last: Morpheme, m: Morpheme) -> bool:
+    """A personal name ends or starts here: ジェレミー・ハワード|ファーストAI."""
+    if m.pos[0] == "接尾辞" or _is_glue_token(last) or _is_glue_token(m):
+        return False
+    return (last.pos[2] == "人名") != (m.pos[2] == "人名")
+
+
+def _is_glue(m: Morpheme, run: list[Morpheme]) -> bool:
+    """A space between Latin words, a ・ between katakana words, - or . inside names."""
+    last = run[-1].surface
+    if m.surface in (" ", "\u3000"):
+        return bool(_LATIN.fullmatch(last))
+    return m.surface in ("・", "-", ".") and bool(_LATIN.fullmatch(last) or _KATAKANA.match(last))
+
+
+def _phrase_of(run: list[Morpheme], text: str) -> Phrase | None:
+    while run and _weak_start(run[0]):
+        run = run[1:]  # dates, counts and 今日/その後: not the subject
+    while run and _weak_end(run[-1]):
+        run = run[:-1]
+    if not run:
+        return None
+    surface = text[run[0].begin : run[-1].end]
+    nouns = [m for m in run if m.pos[0] == "名詞"]
+    if len(surface) < 2 or not nouns or surface in _STOP_WORDS:
+        return None
+    if all(_is_stop(m) for m in nouns):
+        return None
+    if len(run) == 1 and run[0].pos[2] in ("副詞可能", "助数詞可能"):
+        return None
+    if _is_kana(surface) and not _KATAKANA.match(surface):
+        return None  # hiragana-only: やつ, ところ, わけ
+    if any(m.pos[1] == "固有名詞" or _LATIN.fullmatch(m.surface) for m in nouns):
+        return Phrase(surface, 1.4)
+    if len(nouns) > 1:
+        return Phrase(surface, 1.2 if _KATAKANA.match(surface) else 1.1)
+    return Phrase(surface)
+
+
+def _is_stop(m: Morpheme) -> bool:
+    return m.normalized in _STOP_WORDS or m.surface in _STOP_WORDS
+
+
+def _weak_start(m: Morpheme) -> bool:
+    if m.pos[0] == "接尾辞" or _is_glue_token(m):
+        return True
+    return m.pos[0] == "名詞" and (m.pos[1] == "数詞" or m.pos[2] == "副詞可能" or _is_stop(m))
+
+
+def _weak_end(m: Morpheme) -> bool:
+    return m.pos[0] == "接頭辞" or _is_glue_token(m) or (m.pos[0] == "名詞" and _is_stop(m))
+
+
+def _is_glue_token(m: Morpheme) -> bool:
+    return m.surface in (" ", "\u3000", "・", "-", ".")
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def _chapter_phrases(morphemes: list[list[Morpheme]], texts: list[str]) -> list[Phrase]:
+    return [p for ms, t in zip(morphemes, texts, strict=True) for p in noun_phrases(ms, t)]
+
+
+def rank_phrases(
+    documents: Sequence[Sequence[Phrase]],
+    preferred: Iterable[str] = (),
+    *,
+    top: int = 5,
+) -> list[list[tuple[str, float]]]:
+    """The ``top`` most distinctive phrases of each document with their scores, best first
+    (TF-IDF against the other documents; ``preferred`` phrases count double)."""
+    preferred_keys = {phrase_key(p) for p in preferred}
+    counts = [Counter(phrase_key(p.text) for p in doc) for doc in documents]
+    document_frequency = Counter(k for c in counts for k in c)
+    total = len(documents)
+    ranked: list[list[tuple[str, float]]] = []
+    for doc, count in zip(documents, counts, strict=True):
+        surfaces = _surfaces(doc)
+        weights = {phrase_key(p.text): p.weight for p in doc}
+        scores = {
+            key: phrase_score(tf, document_frequency[key], total, key, weights[key])
+            * (2.0 if key in preferred_keys else 1.0)
+            for key, tf in count.items()
+        }
+        best = sorted(scores, key=scores.__getitem__, reverse=True)
+        ranked.append(_distinct([(surfaces[k], scores[k]) for k in best], top))
+    return ranked
+
+
+def phrase_score(tf: int, df: int, total: int, key: str, weight: float) -> float:
+    idf = math.log((1 + total) / (1 + df)) + 1
+    score = (1 + math.log(tf)) * idf * weight
+    if tf == 1:
+        score *= 0.6  # said once in passing
+    return score * min(1.0, 0.55 + 0.15 * len(key))
+
+
+def _surfaces(doc: Sequence[Phrase]) -> dict[str, str]:
+    """The most frequent written form of each phrase key."""
+    forms: dict[str, Counter[str]] = {}
+    for p in doc:
+        forms.setdefault(phrase_key(p.text), Counter())[p.text] += 1
+    return {k: preferred_form(c) for k, c in forms.items()}
+
+
+def preferred_form(forms: Counter[str]) -> str:
+    """The written form to show: capitalised Latin (RNN over rnn), then the most frequent."""
+    return max(forms, key=lambda f: (f != f.lower(), forms[f]))
+
+
+def _distinct(phrases: list[tuple[str, float]], top: int) -> list[tuple[str, float]]:
+    """Drop a phrase that another, already chosen, contains or is contained in."""
+    chosen: list[tuple[str, float]] = []
+    for phrase, score in phrases:
+        key = phrase_key(phrase)
+        if any(key in phrase_key(c) or phrase_key(c) in key for c, _ in chosen):
+            continue
+        chosen.append((phrase, score))
+        if len(chosen) == top:
+            break
+    return chosen
+
+
+def phrase_key(text: str) -> str:
+    return re.sub(r"[\s・]", "", text).lower()
+
+
+def make_title(scored: Sequence[tuple[str, float]], number: int) -> str:
+    """The best key phrase, joined with と to the next when that one scores nearly as
+    well, within ``TITLE_MAX_CHARS``."""
+    if not scored:
+        return f"トピック{number}"
+    first, best = scored[0]
+    if len(first) > TITLE_MAX_CHARS:
+        return first[: TITLE_MAX_CHARS - 1] + "…"
+    for second, score in scored[1:3]:
+        if score >= 0.6 * best and len(first) + 1 + len(second) <= TITLE_MAX_CHARS:
+            return f"{first}と{second}"
+    return first
+
+
+def _preferred_terms(episode: Episode, glossary_terms: Iterable[str] | None) -> set[str]:
+    if glossary_terms is not None:
+        return set(glossary_terms)
+    names = {name for c in episode.corrections for name in (c.canonical, c.replacement)}
+    try:
+        from postprocess.glossary import default_glossary
+    except ImportError:  # the glossary module is optional for this stage
+        return names
+    for term in default_glossary().terms:
+        names.add(term.canonical)
+        names.update(term.variants)
+        if term.reading:
+            names.add(term.reading)
+    return names
+
+
+# --------------------------------------------------------------------------- chapters
+
+
+def _chapter(
+    sentences: list[Sentence],
+    vectors: np.ndarray,
+    first: int,
+    end: int,
+    scored: list[tuple[str, float]],
+    number: int,
+) -> Chapter:
+    keywords = [phrase for phrase, _ in scored]
+    texts = [s.text for s in sentences[first:end]]
+    chosen = central_sentences(vectors[first:end], texts, 2, keywords=keywords[:3])
+    starts = [s.start for s in sentences[first:end] if s.start is not None]
+    ends = [s.end for s in sentences[first:end] if s.end is not None]
+    return Chapter(
+        first=first,
+        end=end,
+        title=make_title(scored, number),
+        summary="".join(chosen),
+        start=min(starts) if starts else None,
+        end_time=max(ends) if ends else None,
+        keywords=keywords,
+    )
+
+
+def central_sentences(
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    count: int,
+    *,
+    limit: int = SUMMARY_MAX_CHARS,
+    keywords: Sequence[str] = (),
+) -> list[str]:
+    """The ``count`` sentences nearest the centroid (not near-duplicates), in text order,
+    cleaned and trimmed to ``limit`` characters. Sentences of a fitting length and those
+    naming ``keywords`` are preferred."""
+    if not texts:
+        return []
+    vectors = normalize_rows(vectors)
+    center = centroid(vectors)
+    fitness = np.array([_length_fitness(t, limit) * _keyword_bonus(t, keywords) for t in texts])
+    scores = vectors @ center * fitness
+    picked: list[int] = []
+    for i in np.argsort(-scores, kind="stable"):
+        if len(picked) == count:
+            break
+        if any(float(vectors[i] @ vectors[j]) > 0.9 for j in picked):
+            continue
+        if picked and scores[i] < 0.5 * scores[picked[0]]:
+            break
+        picked.append(int(i))
+    return [trim(clean_sentence(texts[i]), limit) for i in sorted(picked)]
+
+
+def _length_fitness(text: str, limit: int) -> float:
+    """Prefer sentences long enough to say something and short enough to quote whole."""
+    length = len(clean_sentence(text))
+    if length < 12:
+        return 0.3
+    if length < 25:
+        return 0.75
+    if length > limit:
+        return max(0.3, 0.8 - (length - limit) / limit)
+    if length > 0.75 * limit:
+        return 0.9
+    return 1.0
+
+
+def _keyword_bonus(text: str, keywords: Sequence[str]) -> float:
+    lowered = text.lower()
+    hits = sum(1 for k in keywords if k.lower() in lowered)
+    return 1.0 + 0.1 * min(hits, 2)
+
+
+def clean_sentence(text: str) -> str:
+    """``text`` without the fillers and conjunctions that open it."""
+    stripped = _LEADING_FILLER.sub("", text.strip())
+    return stripped if len(stripped) >= 4 else text.strip()
+
+
+def trim(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a comma when one is near, marked with …"""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("、", 0, limit - 1)
+    if cut < limit // 2:
+        cut = limit - 1
+    return text[:cut] + "…"
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def pk(reference: Sequence[int], hypothesis: Sequence[int], k: int | None = None) -> float:
+    """Beeferman's Pk: how often a window of ``k`` sentences is judged wrongly as lying
+    within one segment or across two. Both arguments give a segment label per sentence
+    (see :func:`labels`). 0 is perfect; a degenerate segmentation scores about 0.5."""
+    if len(reference) != len(hypothesis):
+        raise ValueError("reference and hypothesis label different numbers of sentences")
+    n = len(reference)
+    if k is None:
+        segments = len(set(reference))
+        k = max(1, round(n / segments / 2))
+    if n <= k:
+        return 0.0
+    errors = sum(
+        (reference[i] == reference[i + k]) != (hypothesis[i] == hypothesis[i + k])
+        for i in range(n - k)
+    )
+    return errors / (n - k)
+
+
+def labels(starts: Sequence[int], n: int) -> list[int]:
+    """Segment labels per sentence from segment start indices."""
+    result = [0] * n
+    for label, (a, b) in enumerate(zip(starts, [*starts[1:], n], strict=False)):
+        result[a:b] = [label] * (b - a)
+    return result
