@@ -12,24 +12,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from postprocess.annotate import annotate
-from postprocess.glossary import Glossary, load_glossary
-from postprocess.terms import correct_terms
 from prefect import flow, task
-from transcribe.readers import read_transcript
 
 from flows.caching import content_key
-from flows.collection import load_collection
+from flows.collection import load_collection, related_documents
 from flows.progress import StageProgress
 from flows.publish import publish_site as write_site
 from kikigaki.document import CollectionDocument, Episode
 from kikigaki.errors import KikigakiError
 from kikigaki.resources import seeds_dir
+from postprocess.annotate import annotate
 from postprocess.fillers import remove_fillers
+from postprocess.glossary import Glossary, load_glossary
 from postprocess.normalize import normalize
 from postprocess.paragraphs import group_paragraphs
 from postprocess.sentences import split_into_sentences
+from postprocess.terms import correct_terms
 from postprocess.topics import segment_topics
+from transcribe.readers import read_transcript
 
 RECLEAN_STAGES = 9
 
@@ -95,7 +95,7 @@ def topics_task(episode: Episode) -> Episode:
 def annotate_task(
     episode: Episode, collection: list[CollectionDocument], glossary: Glossary
 ) -> Episode:
-    return annotate(episode, collection, glossary)
+    return annotate(episode, related_documents(collection), glossary)
 
 
 @task(name="publish", **_IO_RETRIES)

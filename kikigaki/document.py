@@ -85,6 +85,14 @@ class Chapter(_Model):
     keywords: list[str] = Field(default_factory=list)
 
 
+class Turn(_Model):
+    """A stretch of audio in which one speaker talks (the diarizer's exclusive view)."""
+
+    start: float
+    end: float
+    speaker: str
+
+
 class Speaker(_Model):
     id: str  # the label the diarizer or the transcript gave, e.g. "SPEAKER_00"
     name: str = ""  # what people call them, e.g. "市來"
@@ -150,6 +158,7 @@ class Episode(_Model):
     sentences: list[Sentence] = Field(default_factory=list)
     paragraphs: list[Paragraph] = Field(default_factory=list)
     speakers: list[Speaker] = Field(default_factory=list)
+    turns: list[Turn] = Field(default_factory=list)
     chapters: list[Chapter] = Field(default_factory=list)
     summary: list[str] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)

@@ -1,0 +1,85 @@
+"""Captions, chapters and RTTM written from a timed episode parse with standard readers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flows.exports import chapters_json, cues, rttm, split_text, srt, timed_files, webvtt
+from kikigaki.document import Chapter, Episode, EpisodeMeta, Sentence, Speaker, Turn
+
+LONG = (
+    "今日はですね、機械学習の勉強会で話した内容を、"
+    "順番に振り返っていきたいと思いますが、まずは学習率の話からです。"
+)
+
+
+def timed_episode() -> Episode:
+    sentences = [
+        Sentence(text="こんにちは<b>&</b>。", start=0.0, end=1.5, speaker="SPEAKER_00"),
+        Sentence(text=LONG, start=1.5, end=9.0, speaker="SPEAKER_01"),
+        Sentence(text="はい。", start=9.0, end=9.6, speaker="SPEAKER_00"),
+    ]
+    return Episode(
+        meta=EpisodeMeta(slug="ep1", title="t"),
+        sentences=sentences,
+        speakers=[Speaker(id="SPEAKER_00", name="市來"), Speaker(id="SPEAKER_01")],
+        chapters=[
+            Chapter(first=0, end=1, title="挨拶", start=0.0, end_time=1.5),
+            Chapter(first=1, end=3, title="学習率", start=1.5, end_time=9.6),
+        ],
+        turns=[
+            Turn(start=0.0, end=1.5, speaker="SPEAKER_00"),
+            Turn(start=1.5, end=9.0, speaker="SPEAKER_01"),
+        ],
+    )
+
+
+def test_split_text_cuts_after_commas_within_the_limit() -> None:
+    pieces = split_text(LONG, 42)
+    assert "".join(pieces) == LONG
+    assert all(len(p) <= 42 for p in pieces)
+    assert all(p.endswith("、") for p in pieces[:-1])
+
+
+def test_cues_cover_each_sentence_in_order() -> None:
+    found = cues(timed_episode())
+    assert [c.start for c in found] == sorted(c.start for c in found)
+    assert found[-1].end == 9.6
+    assert found[0].speaker == "市來"
+
+
+def test_webvtt_has_voice_tags_and_escapes() -> None:
+    text = webvtt(timed_episode())
+    assert text.startswith("WEBVTT\n\n")
+    assert "<v 市來>こんにちは&lt;b&gt;&amp;&lt;/b&gt;。</v>" in text
+    timings = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})", text)
+    assert len(timings) == len(cues(timed_episode()))
+
+
+def test_srt_numbering_and_commas() -> None:
+    blocks = srt(timed_episode()).strip().split("\n\n")
+    assert blocks[0].split("\n")[0] == "1"
+    assert "00:00:00,000 --> 00:00:01,500" in blocks[0]
+
+
+def test_chapters_json_is_podcasting_chapters_1_2() -> None:
+    document = json.loads(chapters_json(timed_episode()))
+    assert document["version"] == "1.2.0"
+    assert [c["startTime"] for c in document["chapters"]] == [0.0, 1.5]
+    assert all(isinstance(c["title"], str) for c in document["chapters"])
+
+
+def test_rttm_lines() -> None:
+    lines = rttm(timed_episode()).splitlines()
+    assert lines[0].split() == [
+        "SPEAKER", "ep1", "1", "0.000", "1.500", "<NA>", "<NA>", "SPEAKER_00", "<NA>", "<NA>"
+    ]
+
+
+def test_untimed_episode_has_no_timed_files() -> None:
+    episode = Episode(sentences=[Sentence(text="こんにちは。")])
+    assert timed_files(episode) == {}
+    assert set(timed_files(timed_episode())) == {
+        "captions.vtt", "captions.srt", "chapters.json", "diarization.rttm"
+    }

@@ -1,0 +1,343 @@
+"""The static site: strict HTML5, escaped, linked, deterministic and published atomically."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import html5lib
+import pytest
+
+from flows.collection import load_collection
+from flows.publish import (
+    episode_slug,
+    publish_site,
+    render_episode_files,
+    sentence_pieces,
+)
+from flows.sitedir import SITE_MARKER
+from kikigaki.document import Annotation, CollectionDocument, Episode, Segment
+from kikigaki.errors import PublishError
+from tests import episode_factory
+from tests.conftest import SEEDS
+
+SLUG = "s38e02-test"
+
+
+@pytest.fixture(scope="module")
+def collection() -> list[CollectionDocument]:
+    return [*episode_factory.collection(), *load_collection(SEEDS)]
+
+
+@pytest.fixture(scope="module")
+def episode() -> Episode:
+    return episode_factory.episode(slug=SLUG)
+
+
+@pytest.fixture(scope="module")
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    episode: Episode,
+    collection: list[CollectionDocument],
+) -> Path:
+    out = tmp_path_factory.mktemp("published") / "site"
+    index = publish_site(out, [episode], collection)
+    assert index == out / "index.html"
+    return out
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def _pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def _tree(page: Path):  # type: ignore[no-untyped-def]
+    return html5lib.parse(page.read_text(encoding="utf-8"), namespaceHTMLElements=False)
+
+
+def _ids(page: Path) -> set[str]:
+    return {e.get("id") for e in _tree(page).iter() if e.get("id")}
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return [p.name for p in parent.iterdir() if ".staging." in p.name or ".old." in p.name]
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
+    files = set(_snapshot(site))
+    expected = {"index.html", "style.css", SITE_MARKER}
+    expected |= {
+        f"{SLUG}/{name}"
+        for name in (
+            "index.html",
+            "transcript.txt",
+            "transcript.json",
+            "episode.json",
+            "show-notes.md",
+            "captions.vtt",
+            "captions.srt",
+            "chapters.json",
+        )
+    }
+    expected |= {doc.href for doc in collection}
+    assert files == expected
+
+
+def test_every_page_is_strict_html5_in_japanese(site: Path) -> None:
+    pages = _pages(site)
+    assert len(pages) == 8
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        html5lib.HTMLParser(strict=True).parse(text)
+        assert text.startswith('<!DOCTYPE html>\n<html lang="ja">')
+        assert '<meta name="viewport"' in text
+        for landmark in ("<header", "<nav", "<main", "<footer"):
+            assert landmark in text, (page, landmark)
+
+
+def test_data_is_escaped_and_there_is_no_script(site: Path) -> None:
+    for page in _pages(site):
+        text = page.read_text(encoding="utf-8").lower()
+        assert "<script" not in text, page
+        assert "javascript:" not in text, page
+        assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", text), page
+    episode_page = (site / SLUG / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in episode_page
+    assert "&#34;&#39;&amp;" in episode_page
+
+
+def test_show_notes_markdown_escapes_html(site: Path) -> None:
+    notes = (site / SLUG / "show-notes.md").read_text(encoding="utf-8")
+    assert "<script>" not in notes
+    assert "\\<script\\>alert(1)\\</script\\>" in notes
+    assert "[LSTM のまとめ](../docs/lstm-notes/index.html#b1)" in notes
+
+
+def test_relative_links_resolve_to_files_and_anchors(site: Path) -> None:
+    checked = 0
+    for page in _pages(site):
+        for element in _tree(page).iter():
+            target = element.get("href") or element.get("src")
+            if element.tag not in ("a", "link") or not target:
+                continue
+            if target.startswith("https://"):
+                continue
+            assert not target.startswith(("/", "http:", "file:")), (page, target)
+            path_part, _, fragment = target.partition("#")
+            destination = (page.parent / unquote(path_part)).resolve() if path_part else page
+            assert destination.is_file(), (page, target)
+            assert site.resolve() in destination.parents or destination == page
+            if fragment and destination.suffix == ".html":
+                assert fragment in _ids(destination), (page, target)
+            checked += 1
+    assert checked > 50
+
+
+def test_chapter_and_sentence_anchors_exist(site: Path, episode: Episode) -> None:
+    page = site / SLUG / "index.html"
+    ids = _ids(page)
+    assert {f"s{i}" for i in range(len(episode.sentences))} <= ids
+    text = page.read_text(encoding="utf-8")
+    for chapter in episode.chapters:
+        assert f'href="#s{chapter.first}"' in text
+    assert {"summary", "chapters", "people", "terms", "related", "transcript"} <= ids
+    assert '<a class="term" href="#t0" title="LSTM">LSTM</a>' in text
+    assert '<mark class="person" title="市來">市來</mark>' in text
+    assert '<span class="speaker">市來</span>' in text
+    assert 'data-start="14.000"' in text
+
+
+def test_related_documents_are_ranked_with_scores(site: Path) -> None:
+    text = (site / SLUG / "index.html").read_text(encoding="utf-8")
+    assert text.index(">0.77<") < text.index(">0.41<")
+
+
+def test_document_pages_anchor_blocks_and_link_back(
+    site: Path, collection: list[CollectionDocument]
+) -> None:
+    for doc in collection:
+        ids = _ids(site / doc.href)
+        assert {b.id for b in doc.blocks} <= ids
+    course = (site / "docs/course/index.html").read_text(encoding="utf-8")
+    assert '<h1 id="b0">講座の記録 2024-03-01</h1>' in course  # the title is block b0
+    assert '<h2 id="b1">Hugging Face を使った演習</h2>' in course
+    assert "<pre id=" in course
+    assert f'href="../../{SLUG}/index.html#t2"' in course
+
+
+def test_index_lists_every_episode_and_document_with_dates(
+    site: Path, collection: list[CollectionDocument]
+) -> None:
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert f'href="{SLUG}/index.html"' in text
+    assert '<time datetime="2023-02-22">' in text
+    for doc in collection:
+        assert f'href="{doc.href}"' in text
+    assert '<time datetime="2024-05-16">' in text
+
+
+# --------------------------------------------------------------------------- transcripts
+
+
+def test_transcript_json_is_podcasting_2_0(site: Path, episode: Episode) -> None:
+    document = json.loads((site / SLUG / "transcript.json").read_text(encoding="utf-8"))
+    assert document["version"] == "1.0.0"
+    segments = document["segments"]
+    assert [s["body"] for s in segments] == [s.text for s in episode.sentences]
+    assert segments[0] == {
+        "speaker": "市來",
+        "startTime": 0.0,
+        "endTime": 3.2,
+        "body": episode.sentences[0].text,
+    }
+    assert segments[-1] == {"body": episode.sentences[-1].text}  # untimed, no speaker
+
+
+def test_transcript_txt_has_one_sentence_per_line(site: Path, episode: Episode) -> None:
+    text = (site / SLUG / "transcript.txt").read_text(encoding="utf-8")
+    assert text.splitlines() == [s.text for s in episode.sentences]
+    assert text.endswith("\n")
+
+
+def test_episode_json_round_trips(site: Path, episode: Episode) -> None:
+    assert Episode.load(site / SLUG / "episode.json") == episode
+
+
+def test_untimed_episode_without_sentences_still_renders(
+    collection: list[CollectionDocument],
+) -> None:
+    raw = Episode(segments=[Segment(text="一行目。"), Segment(text="二行目。")])
+    raw.meta.slug = "raw"
+    files = render_episode_files(raw, collection)
+    assert set(files) == {
+        "index.html",
+        "transcript.txt",
+        "transcript.json",
+        "episode.json",
+        "show-notes.md",
+    }
+    assert files["transcript.txt"] == "一行目。\n二行目。\n"
+    html5lib.HTMLParser(strict=True).parse(files["index.html"])
+    assert 'id="s1"' in files["index.html"]
+
+
+def test_sentence_pieces_drop_overlapping_and_out_of_range_marks() -> None:
+    marks = [
+        Annotation(sentence=0, start=0, end=4, kind="term", label="LSTM"),
+        Annotation(sentence=0, start=2, end=6, kind="term", label="overlap"),
+        Annotation(sentence=0, start=6, end=99, kind="person", label="市來"),
+    ]
+    pieces = sentence_pieces("LSTM と市來さん", marks, {"LSTM": "t0"})
+    assert [(p.text, p.kind, p.href) for p in pieces] == [
+        ("LSTM", "term", "#t0"),
+        (" と", "", ""),
+        ("市來さん", "person", ""),
+    ]
+
+
+# --------------------------------------------------------------------------- the site folder
+
+
+def test_output_is_deterministic(
+    tmp_path: Path, episode: Episode, collection: list[CollectionDocument]
+) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    publish_site(first, [episode], collection)
+    publish_site(second, [episode], collection)
+    assert _snapshot(first) == _snapshot(second)
+    publish_site(first, [episode], collection)  # republishing over itself changes nothing
+    assert _snapshot(first) == _snapshot(second)
+
+
+def test_previous_episodes_are_kept_and_replaced_by_slug(
+    tmp_path: Path, collection: list[CollectionDocument]
+) -> None:
+    out = tmp_path / "site"
+    publish_site(out, [episode_factory.episode(slug="ep-one", date="2023-01-01")], collection)
+    publish_site(out, [episode_factory.episode(slug="ep-two", date="2023-03-01")], collection)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="ep-one/index.html"' in index and 'href="ep-two/index.html"' in index
+    assert index.index("ep-two/") < index.index("ep-one/")  # newest first
+    renamed = episode_factory.episode(slug="ep-one", title="新しい題名", date="2023-01-01")
+    publish_site(out, [renamed], collection)
+    assert "新しい題名" in (out / "ep-one" / "index.html").read_text(encoding="utf-8")
+    assert (out / "ep-two" / "index.html").is_file()
+
+
+def test_slug_is_made_safe_and_never_the_docs_folder() -> None:
+    assert episode_slug(episode_factory.episode(slug="../../etc")) == "etc"
+    assert episode_slug(episode_factory.episode(slug="docs")) == "docs-episode"
+    assert episode_slug(episode_factory.episode(slug="第五回")).startswith("ep-")
+
+
+def test_refuses_a_folder_of_other_files(
+    tmp_path: Path, episode: Episode, collection: list[CollectionDocument]
+) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("大事なメモ", encoding="utf-8")
+    with pytest.raises(PublishError, match="not a site kikigaki published"):
+        publish_site(out, [episode], collection)
+    assert _snapshot(out) == {"notes.txt": "大事なメモ".encode()}
+
+
+def test_failure_mid_render_leaves_the_old_site(
+    tmp_path: Path, episode: Episode, collection: list[CollectionDocument]
+) -> None:
+    out = tmp_path / "site"
+    publish_site(out, [episode], collection)
+    before = _snapshot(out)
+    broken = CollectionDocument(
+        doc_id="evil", title="悪い資料", text="x", href="../../outside.html", source="evil.txt"
+    )
+    other = episode_factory.episode(slug="another")
+    with pytest.raises(PublishError) as error:
+        publish_site(out, [other], [*collection, broken])
+    assert "evil.txt" in str(error.value) and "\n" not in str(error.value)
+    assert _snapshot(out) == before
+    assert _leftovers(tmp_path) == []
+    assert not (tmp_path.parent / "outside.html").exists()
+
+
+def test_unreadable_previous_episode_raises_and_keeps_the_site(
+    tmp_path: Path, episode: Episode, collection: list[CollectionDocument]
+) -> None:
+    out = tmp_path / "site"
+    publish_site(out, [episode], collection)
+    (out / SLUG / "episode.json").write_text("{broken", encoding="utf-8")
+    before = _snapshot(out)
+    with pytest.raises(PublishError, match=r"episode\.json"):
+        publish_site(out, [episode_factory.episode(slug="another")], collection)
+    assert _snapshot(out) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_unwritable_parent_raises_publish_error(
+    tmp_path: Path, episode: Episode, collection: list[CollectionDocument]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(PublishError) as error:
+        publish_site(blocker / "site", [episode], collection)
+    assert "previous site is unchanged" in str(error.value)
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_out_is_a_file(
+    tmp_path: Path, episode: Episode, collection: list[CollectionDocument]
+) -> None:
+    target = tmp_path / "site"
+    target.write_text("x", encoding="utf-8")
+    with pytest.raises(PublishError, match="not a folder"):
+        publish_site(target, [episode], collection)

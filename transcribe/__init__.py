@@ -1,0 +1,1 @@
+"""Sources to timed text: readers of existing transcripts (and, later, audio)."""
