@@ -177,7 +177,7 @@ def test_folder_reading_bom_markdown_empty_and_episode_pages(tmp_path: Path) -> 
     (tmp_path / "c_empty.txt").write_text("  \n", encoding="utf-8")
     (tmp_path / "d_ignored.csv").write_text("a,b\n", encoding="utf-8")
     shutil.copy(EPISODE_SEED, tmp_path / EPISODE_SEED.name)
-    documents = load_collection(tmp_path)
+    documents = related_documents(load_collection(tmp_path))
     assert [d.doc_id for d in documents] == ["a_readme", "b_note"]
     assert documents[1].title == "見出し"
     assert not documents[1].text.startswith("\ufeff")
