@@ -22,18 +22,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from flows.collection import load_collection  # noqa: E402
-from postprocess.annotate import annotate  # noqa: E402
-from postprocess.glossary import default_glossary  # noqa: E402
-from postprocess.terms import correct_terms  # noqa: E402
-from transcribe.readers import read_transcript  # noqa: E402
-
 from kikigaki.document import Episode  # noqa: E402
 from postprocess import nlp  # noqa: E402
+from postprocess.annotate import annotate  # noqa: E402
 from postprocess.fillers import remove_fillers  # noqa: E402
+from postprocess.glossary import default_glossary  # noqa: E402
 from postprocess.normalize import normalize  # noqa: E402
 from postprocess.paragraphs import group_paragraphs  # noqa: E402
 from postprocess.sentences import split_into_sentences  # noqa: E402
+from postprocess.terms import correct_terms  # noqa: E402
 from postprocess.topics import segment_topics  # noqa: E402
+from transcribe.readers import read_transcript  # noqa: E402
 
 SEED = REPO / "seeds" / "002_d502b1dd49aa2187.txt"
 

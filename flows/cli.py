@@ -134,10 +134,9 @@ def _reclean(args: argparse.Namespace) -> int:
 
 
 def _check_reclean_inputs(args: argparse.Namespace) -> None:
-    from postprocess.glossary import load_glossary
-
     from flows.collection import slugify
     from flows.sitedir import check_site_dir
+    from postprocess.glossary import load_glossary
     from transcribe.readers import read_transcript
 
     episode = read_transcript(args.path, slug=args.slug)

@@ -34,7 +34,9 @@ def _pattern(form: str) -> str:
         escaped += r"(?![A-Za-z0-9])"
     if re.match(f"[{_KATAKANA}]", form[0]):
         escaped = f"(?<![{_KATAKANA}])" + escaped
-    if re.match(f"[{_KATAKANA}]", form[-1]):
+    # A long katakana phrase (アテンション・イズ・オリニー) is specific enough to match even
+    # where more katakana runs on after it.
+    if re.match(f"[{_KATAKANA}]", form[-1]) and len(form) < 10:
         escaped += f"(?![{_KATAKANA}])"
     return escaped
 
