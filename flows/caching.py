@@ -65,7 +65,12 @@ def _path_bytes(path: Path) -> bytes:
     return b"missing:" + str(path).encode()
 
 
+# Parameters that change how a task reports, not what it returns.
+_NOT_KEYED = frozenset({"show_progress"})
+
+
 def content_key(context: Any, parameters: dict[str, Any]) -> str:
     """``cache_key_fn`` for Prefect tasks: name + code + input content."""
     task_name = context.task.name
-    return fingerprint([task_name, code_digest(), parameters])
+    keyed = {name: value for name, value in parameters.items() if name not in _NOT_KEYED}
+    return fingerprint([task_name, code_digest(), keyed])

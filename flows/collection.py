@@ -6,12 +6,19 @@ episode page (``seed-page``) are episodes, not documents, and are left out.
 
 Plain text keeps little of its structure, so it is recovered line by line:
 
-- headings: markdown ``#``, lines led by ``■□◆◇●`` or framed in ``【…】``, ``第N章/節``,
-  numbered lines (``1. …``) that are short and lead a paragraph, and short title-like lines
-  followed by a blank line, a list or a longer paragraph;
+- headings: markdown ``#``, lines led by ``■□◆◇●〇`` or framed in ``【…】``, ``第N章/節``,
+  numbered lines (``1. …``) that are short and lead a paragraph or another heading, lines
+  led by a tag (``[blog] …``) that lead a list, and short title-like lines followed by a
+  blank line, a list or a longer paragraph;
 - list items: ``-``, ``*``, ``+``, ``•``, ``・``, ``1.``, ``1)``, ``①``, nested by indentation;
 - preformatted: fenced blocks and indented runs of code-like lines;
 - everything else: one paragraph per line (plain Japanese text puts a paragraph on a line).
+
+A slide deck saved from a slide host (a ``Transcript`` line, then slides numbered ``1.``,
+``2.``, … each closed by ``View Slide``) becomes one heading per slide (``スライド 3: …``,
+titled by its ``■`` line or its first short line) over the slide's own blocks; lines the
+PDF text wrapped at the slide's width are joined again. Such a document's kind is
+``slides``.
 
 Markdown files are parsed with markdown-it. Each block gets the anchor ``b0, b1, …``.
 """
@@ -123,7 +130,13 @@ def document_from_text(
     doc_id: str, text: str, *, source: str = "", markdown: bool = False
 ) -> CollectionDocument:
     """A collection document from its decoded text (structure recovered into blocks)."""
-    parsed = _markdown_blocks(text) if markdown else _plain_blocks(text)
+    deck = None if markdown else slide_deck(text)
+    if markdown:
+        parsed = _markdown_blocks(text)
+    elif deck is not None:
+        parsed = [*_plain_blocks(deck.preamble), *_deck_blocks(deck)]
+    else:
+        parsed = _plain_blocks(text)
     blocks = [
         DocumentBlock(id=f"b{i}", kind=kind, text=body, level=level)
         for i, (kind, body, level) in enumerate(parsed)
@@ -136,6 +149,7 @@ def document_from_text(
         blocks=blocks,
         source=source,
         date=find_date(text.split("\n")[:_DATE_LINES]),
+        kind=SLIDES if deck is not None else "document",
     )
 
 
@@ -246,7 +260,9 @@ _CHROME = re.compile(
     re.IGNORECASE,
 )
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-_MARK_HEADING = re.compile(r"^([■◆●□◇○▶▼])\s*(\S.*)$")
+_MARK_HEADING = re.compile(r"^([■◆●□◇○〇▶▼])\s*(\S.*)$")
+_TAGGED_TITLE = re.compile(r"^[\[［【][^\]］】]{1,12}[\]］】]\s*\S")
+_TAGGED_TITLE_MAX_CHARS = 80
 _BRACKET_HEADING = re.compile(r"^【[^】]{1,30}】$")
 _CHAPTER_HEADING = re.compile(r"^第\s*[0-9一二三四五六七八九十百]+\s*([章部節項])(?:[\s:：]|$)")
 _NUMBERED = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2})*)[.)．]|[①-⑳]|[(（]\d{1,2}[)）])\s*(?=\S)")
@@ -284,7 +300,7 @@ def _lines(text: str) -> list[_Line]:
     return lines
 
 
-def _plain_blocks(text: str) -> list[_Block]:
+def _plain_blocks(text: str, implicit: bool = True) -> list[_Block]:
     lines = _lines(text)
     blocks: list[_Block] = []
     list_indents: list[int] = []
@@ -301,7 +317,8 @@ def _plain_blocks(text: str) -> list[_Block]:
             index = index_after
             list_indents.clear()
             continue
-        block = _classify(line, _next_line(lines, index), lines[index - 1] if index else None)
+        previous = lines[index - 1] if index else None
+        block = _classify(line, _next_line(lines, index), previous, implicit)
         if block[0] == "list-item":
             block = (block[0], block[1], _nesting(list_indents, line.indent))
         else:
@@ -356,7 +373,11 @@ def _dedent(body: str) -> str:
     return "\n".join(x[margin:] for x in lines).strip("\n")
 
 
-def _classify(line: _Line, following: _Line | None, previous: _Line | None) -> _Block:
+def _classify(
+    line: _Line, following: _Line | None, previous: _Line | None, implicit: bool = True
+) -> _Block:
+    """The block one line makes. ``implicit`` allows headings recognised by their shape
+    alone (a short line before a paragraph); slides only have explicit ones."""
     text = line.text
     heading = _explicit_heading(text)
     if heading:
@@ -365,9 +386,17 @@ def _classify(line: _Line, following: _Line | None, previous: _Line | None) -> _
         return ("list-item", _BULLET.sub("", text, count=1), 0)
     if _NUMBERED.match(text):
         in_list = previous is not None and bool(_NUMBERED.match(previous.text))
-        if not in_list and _leads_paragraph(line, following) and _title_like(text):
+        leads = _leads_paragraph(line, following) or (
+            following is not None and _explicit_heading(following.text) is not None
+        )
+        if implicit and not in_list and leads and _title_like(text):
             return ("heading", text, 1 if "." not in text.split(maxsplit=1)[0][:-1] else 2)
         return ("list-item", text, 0)
+    if not implicit:
+        return ("paragraph", text, 0)
+    leads_list = following is not None and (following.blank or _BULLET.match(following.text))
+    if leads_list and _tagged_title(text):
+        return ("heading", text, 3)
     starts_section = (
         previous is None
         or previous.blank
@@ -392,6 +421,15 @@ def _explicit_heading(text: str) -> _Block | None:
     if match and len(text) <= _HEADING_MAX_CHARS:
         return ("heading", text, 1 if match[1] in "章部" else 2)
     return None
+
+
+def _tagged_title(text: str) -> bool:
+    """``[blog] 記事の題名``: a title led by a tag, longer than a plain heading may be."""
+    return (
+        bool(_TAGGED_TITLE.match(text))
+        and len(text) <= _TAGGED_TITLE_MAX_CHARS
+        and not _SENTENCE_END.search(text)
+    )
 
 
 def _title_like(text: str) -> bool:
@@ -423,6 +461,110 @@ def _leads_paragraph(line: _Line, following: _Line | None) -> bool:
         return False
     longer = len(following.text) > max(len(line.text) * 2, _HEADING_MAX_CHARS)
     return longer or following.indent > line.indent
+
+
+# --------------------------------------------------------------------------- slide decks
+
+SLIDES = "slides"
+_DECK_MARKER = "Transcript"
+_SLIDE_START = re.compile(r"^ {1,3}(\d{1,3})\.\s+(.*)$")
+_SLIDE_CHROME = re.compile(r"^View Slide\d*$")
+_WRAP_MIN_WIDTH = 60  # display columns; shorter lines were broken by their author
+_WRAP_SHARE = 0.85  # of the slide's widest line
+_WRAP_STOP = re.compile(r"[。．.！？!?：:)）」』】]$")
+_LINE_LEADER = re.compile(r"^(?:[・•\-*〇○●◯■□◆◇▶▼※→⇒＊(（【\[]|\d{1,2}[.)．]|[①-⑳]|\S{1,8}[:：])")
+
+
+@dataclass
+class SlideDeck:
+    """The text before the slides, then each slide's number and lines (dedented)."""
+
+    preamble: str
+    slides: list[tuple[int, list[str]]]
+
+
+def slide_deck(text: str) -> SlideDeck | None:
+    """The slides of a deck saved from a slide host, or None for any other text."""
+    lines = text.split("\n")
+    marker = next((i for i, x in enumerate(lines) if x.strip() == _DECK_MARKER), None)
+    if marker is None or not any(_SLIDE_CHROME.match(x.strip()) for x in lines[marker:]):
+        return None
+    slides: list[tuple[int, list[str]]] = []
+    for raw in lines[marker + 1 :]:
+        start = _SLIDE_START.match(raw.replace("\t", "    "))
+        if start and int(start[1]) == len(slides) + 1:
+            slides.append((len(slides) + 1, [start[2].strip()]))
+        elif slides:
+            slides[-1][1].append(raw.replace("\t", "    "))
+        elif raw.strip():
+            return None  # text between the marker and the first slide: not a deck
+    if len(slides) < 2:
+        return None
+    decks = [(number, _slide_lines(body)) for number, body in slides]
+    return SlideDeck("\n".join(lines[:marker]), decks)
+
+
+def _slide_lines(body: list[str]) -> list[str]:
+    first, rest = body[0], _dedent("\n".join(body[1:])).split("\n")
+    kept = [x.rstrip() for x in [first, *rest] if x.strip() and not _SLIDE_CHROME.match(x.strip())]
+    return [x.strip() for x in kept]
+
+
+def _deck_blocks(deck: SlideDeck) -> list[_Block]:
+    blocks: list[_Block] = []
+    for number, lines in deck.slides:
+        if not lines:
+            continue
+        title, body = _slide_title(lines)
+        heading = f"スライド {number}: {title}" if title else f"スライド {number}"
+        blocks.append(("heading", heading, 1))
+        for kind, text, level in _plain_blocks("\n".join(_join_wrapped(body)), implicit=False):
+            blocks.append((kind, text, min(level + 1, 6) if kind == "heading" else level))
+    return blocks
+
+
+def _slide_title(lines: list[str]) -> tuple[str, list[str]]:
+    """The slide's title and the rest: its ``■`` line (first or last: PDF text often puts
+    the title last), else its first line when short and not the start of a list."""
+    for index in (0, len(lines) - 1):
+        mark = _MARK_HEADING.match(lines[index])
+        if mark and len(lines[index]) <= _HEADING_MAX_CHARS:
+            return mark[2], lines[:index] + lines[index + 1 :]
+    first = lines[0]
+    starts_list = bool(_BULLET.match(first)) or (
+        bool(_NUMBERED.match(first)) and any(_NUMBERED.match(x) for x in lines[1:])
+    )
+    if _title_like(first) and not starts_list:
+        return first, lines[1:]
+    return "", lines
+
+
+def _join_wrapped(lines: list[str]) -> list[str]:
+    """Lines joined where the slide's text box wrapped them: a line near the slide's full
+    width, not closing a sentence, continued by a line that opens nothing new."""
+    widest = max((_width(x) for x in lines), default=0)
+    wrap_at = max(_WRAP_MIN_WIDTH, _WRAP_SHARE * widest)
+    joined: list[str] = []
+    last_width = 0
+    for line in lines:
+        wrapped = (
+            joined
+            and last_width >= wrap_at
+            and not _WRAP_STOP.search(joined[-1])
+            and not _LINE_LEADER.match(line)
+            and _explicit_heading(joined[-1]) is None
+        )
+        if wrapped:
+            joined[-1] = _join_lines(joined[-1] + "\n" + line)
+        else:
+            joined.append(line)
+        last_width = _width(line)
+    return joined
+
+
+def _width(text: str) -> int:
+    """Display columns: wide (CJK) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 # --------------------------------------------------------------------------- markdown

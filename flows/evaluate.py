@@ -164,6 +164,24 @@ def eval_cer(pairs: Sequence[tuple[Path, Path]]) -> dict:
     return {"cer": round(rate, 4), "errors": errors, "reference_chars": total, "pairs": len(texts)}
 
 
+def eval_der(pairs: Sequence[tuple[Path, Path]], collar: float = 0.0) -> dict:
+    """DER and JER (pyannote.metrics) of hypothesis RTTM files against references."""
+    from transcribe.rttm import read_rttm, score
+
+    files = []
+    for reference, hypothesis in pairs:
+        result = score(reference, read_rttm(hypothesis), collar=collar)
+        files.append({"file": str(hypothesis), "der": round(result.der, 4),
+                      "jer": round(result.jer, 4), "missed": result.missed,
+                      "false_alarm": result.false_alarm, "confusion": result.confusion,
+                      "total": result.total})
+    total = sum(f["total"] for f in files) or 1.0
+    errors = sum(f["missed"] + f["false_alarm"] + f["confusion"] for f in files)
+    return {"der": round(errors / total, 4), "collar": collar,
+            "jer": round(sum(f["jer"] for f in files) / max(len(files), 1), 4),
+            "files": files}
+
+
 def read_pair_list(path: Path) -> list[tuple[Path, Path]]:
     base = path.parent
     pairs = []
@@ -201,4 +219,9 @@ def format_report(kind: str, report: dict) -> str:
     if kind == "cer":
         return (f"CER {report['cer']:.4f} ({report['errors']} errors / "
                 f"{report['reference_chars']} characters, {report['pairs']} pairs)")
+    if kind == "der":
+        lines = [f"{f['file']}: DER {f['der']:.4f} JER {f['jer']:.4f}" for f in report["files"]]
+        lines.append(f"total: DER {report['der']:.4f} mean JER {report['jer']:.4f}"
+                     f" (collar {report['collar']} s)")
+        return "\n".join(lines)
     return json.dumps(report, ensure_ascii=False, indent=1)

@@ -6,9 +6,13 @@ so a failure at any point raises :class:`PublishError` and leaves the previous s
 was. Episodes a previous run published (``out/<slug>/episode.json``) are re-rendered too,
 unless an episode of the same slug replaces them. Layout::
 
-    index.html  style.css  .kikigaki-site
+    index.html  style.css  kikigaki.js  favicon.svg  .kikigaki-site
+    feed.xml                         RSS 2.0 + Podcasting 2.0 feed of the episodes
+    search.html                      site-wide search over every sentence and block
+    search-index.js  search-index.json   its index (the script works from file:// too)
     docs/<doc_id>/index.html         each collection document, blocks anchored #b<n>
     <slug>/index.html                show notes, the transcript anchored #s<n>
+    <slug>/audio.<ext>               the episode's audio, when it has one (a player page)
     <slug>/transcript.txt            one sentence per line
     <slug>/transcript.json           Podcasting 2.0 transcript JSON
     <slug>/episode.json              the whole Episode
@@ -17,6 +21,25 @@ unless an episode of the same slug replaces them. Layout::
 
 ``transcript.json`` gives ``startTime``/``endTime`` only for sentences whose times are known
 (a plain-text transcript has none), and ``speaker`` only when one is known.
+
+An episode whose ``meta.audio`` names a readable file (or whose earlier copy is still in
+the site) gets the file copied beside its page and an ``<audio>`` player whose chapters
+and sentence times seek it (``kikigaki.js``); an unchanged file is hard-linked from the
+previous site instead of copied again. Pages work without JavaScript: the script only
+enhances links and forms that are already there (the player, the search within a
+transcript, the site-wide search), and only episode pages and the search page load it.
+
+Feeds need absolute links: ``base_url`` is where the site will be served
+(``--base-url``). Without one, the last one used for this site (kept in its marker file)
+or the placeholder :data:`DEFAULT_BASE_URL` is used: ``python3 -m http.server -d site``
+serves the site there. Each episode page carries its schema.org ``PodcastEpisode`` as
+JSON-LD (see :mod:`flows.exports`) and every page links the feed.
+
+A document page shows its blocks as recovered (:mod:`flows.collection`): headings, lists
+nested as written, http(s) URLs as links, a table of contents when it has several
+sections, and the episodes that point into it (listed at the top with the terms and the
+blocks they point to, and a ``↩`` link beside each such block). The index lists the
+episodes, then the documents grouped by kind, with their dates.
 
 The templates only lay out: everything they show is prepared here as a view model
 (strings, anchors, relative links, the sentence pieces an annotation marks). Output is
@@ -27,15 +50,26 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 
-from flows.collection import slugify
-from flows.exports import timed_files
+from flows.collection import EPISODE_PAGE, SLIDES, slugify
+from flows.exports import (
+    PublishedEpisode,
+    SiteInfo,
+    episode_schema,
+    rss_feed,
+    script_json,
+    timed_files,
+)
 from flows.sitedir import SITE_MARKER, check_site_dir
 from kikigaki.atomic import staged_directory
 from kikigaki.document import (
@@ -45,20 +79,35 @@ from kikigaki.document import (
     Episode,
     Sentence,
     Term,
+    TermLink,
 )
-from kikigaki.errors import KikigakiError, PublishError
+from kikigaki.errors import InputError, KikigakiError, PublishError
 from kikigaki.resources import templates_dir
 
 SITE_TITLE = "聞き書き"
 DOCS_DIR = "docs"
+SCRIPT = "kikigaki.js"
+SEARCH_PAGE = "search.html"
+SEARCH_INDEX = "search-index.json"
+SEARCH_SCRIPT = "search-index.js"  # the same index as a script: loads from file:// too
+FEED = "feed.xml"
+DEFAULT_BASE_URL = "http://localhost:8000/"  # python3 -m http.server's address
+SITE_DESCRIPTION = "ポッドキャストのショーノートと、その話題に関わる資料"
+_STATIC_FILES = ("style.css", SCRIPT, "favicon.svg")  # copied from the templates folder
 _RESERVED_SLUGS = frozenset({DOCS_DIR})
-_ROOT_FILES = frozenset({"index.html", "style.css", SITE_MARKER})
+_ROOT_FILES = frozenset(
+    {"index.html", SEARCH_PAGE, SEARCH_INDEX, SEARCH_SCRIPT, FEED, SITE_MARKER, *_STATIC_FILES}
+)
+_BASE_URL_LINE = "base-url: "
+_AUDIO_STEM = "audio"
+_AUDIO_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 _SENTENCES_PER_PARAGRAPH = 4
 _EXCERPT_CHARS = 90
 _TOP_RELATED = 3
 _EXCERPT_MIN_CHARS = 24
 _ROLE_LABELS = {"host": "ホスト", "guest": "ゲスト", "mentioned": "言及"}
-_KIND_LABELS = {"document": "資料"}
+_KIND_LABELS = {"document": "資料", SLIDES: "スライド", EPISODE_PAGE: "配信ページ"}
+_KIND_ORDER = ("document", SLIDES, EPISODE_PAGE)
 _FILE_LABELS = {
     "transcript.txt": "文字起こし(テキスト、1行1文)",
     "transcript.json": "文字起こし(Podcasting 2.0 JSON)",
@@ -69,6 +118,7 @@ _FILE_LABELS = {
     "chapters.json": "チャプター(Podcasting 2.0 JSON)",
     "diarization.rttm": "話者区間(RTTM)",
 }
+_AUDIO_LABEL = "音声"
 _EXTERNAL_LINK = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
@@ -76,19 +126,35 @@ _EXTERNAL_LINK = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 
 
 def publish_site(
-    out_dir: Path, episodes: Sequence[Episode], collection: Sequence[CollectionDocument]
+    out_dir: Path,
+    episodes: Sequence[Episode],
+    collection: Sequence[CollectionDocument],
+    base_url: str | None = None,
 ) -> Path:
-    """Publish ``episodes`` (and those already in ``out_dir``) beside ``collection``.
+    """Publish ``episodes`` (and those already in ``out_dir``) beside ``collection``, for
+    a site served at ``base_url`` (default: the last one this site used, else
+    :data:`DEFAULT_BASE_URL`).
 
-    Returns ``out_dir / "index.html"``; raises PublishError, leaving the old site intact.
+    Returns ``out_dir / "index.html"``; raises PublishError, leaving the old site intact
+    (InputError for a base URL that is not an absolute http(s) URL).
     """
     out_dir = Path(out_dir)
     check_site_dir(out_dir)
+    base = site_base_url(base_url) if base_url else _previous_base_url(out_dir)
     try:
         site_episodes = _site_episodes(out_dir, episodes)
-        files = render_site(site_episodes, collection)
+        audio = _audio_sources(out_dir, _unique_by_slug(site_episodes))
+        files = render_site(
+            site_episodes,
+            collection,
+            {s: a.name for s, a in audio.items()},
+            base_url=base,
+            audio_bytes={s: a.path.stat().st_size for s, a in audio.items()},
+        )
         with staged_directory(out_dir) as staging:
             _write_files(staging, files)
+            for slug, source in audio.items():
+                _place_audio(source, staging / slug / source.name, out_dir / slug / source.name)
     except KikigakiError:
         raise
     except Exception as error:
@@ -101,15 +167,30 @@ def publish_site(
 
 
 def render_site(
-    episodes: Sequence[Episode], collection: Sequence[CollectionDocument]
+    episodes: Sequence[Episode],
+    collection: Sequence[CollectionDocument],
+    audio: Mapping[str, str] | None = None,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    audio_bytes: Mapping[str, int] | None = None,
 ) -> dict[str, str]:
-    """Every file of the site: relative path → content."""
+    """Every text file of the site: relative path → content. ``audio`` names the audio
+    file published beside each episode that has one (slug → file name), ``audio_bytes``
+    its size; ``base_url`` is where the site is served (for the feed)."""
     by_slug = _unique_by_slug(episodes)
-    files: dict[str, str] = {SITE_MARKER: "kikigaki site\n"}
-    files["style.css"] = (templates_dir() / "style.css").read_text(encoding="utf-8")
+    audio = audio or {}
+    audio_bytes = audio_bytes or {}
+    site = site_info(by_slug.values(), base_url)
+    files: dict[str, str] = {SITE_MARKER: f"kikigaki site\n{_BASE_URL_LINE}{site.base_url}\n"}
+    for name in _STATIC_FILES:
+        files[name] = (templates_dir() / name).read_text(encoding="utf-8")
+    published: list[PublishedEpisode] = []
     for slug, episode in by_slug.items():
-        for name, content in render_episode_files(episode, collection).items():
-            files[f"{slug}/{name}"] = content
+        name, size = audio.get(slug, ""), audio_bytes.get(slug, 0)
+        rendered = render_episode_files(episode, collection, name, site=site, audio_bytes=size)
+        for file_name, content in rendered.items():
+            files[f"{slug}/{file_name}"] = content
+        published.append(PublishedEpisode(slug, episode, frozenset(rendered), name, size))
     for document in collection:
         page = _document_page_path(document)
         if page in files or page.split("/")[0] in by_slug:
@@ -120,7 +201,57 @@ def render_site(
             )
         files[page] = render_document_page(document, list(by_slug.items()))
     files["index.html"] = _render_index(by_slug, collection)
+    files[SEARCH_INDEX] = search_index(by_slug, collection)
+    files[SEARCH_SCRIPT] = search_script(files[SEARCH_INDEX])
+    files[SEARCH_PAGE] = _render_search_page(by_slug, collection)
+    files[FEED] = rss_feed(site, published)
     return files
+
+
+# --------------------------------------------------------------------------- base URL
+
+
+def site_base_url(value: str) -> str:
+    """``value`` as the site's base URL (an absolute http(s) URL ending with ``/``);
+    InputError for anything else."""
+    text = value.strip()
+    parts = urlsplit(text)
+    problem = ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        problem = "is not an absolute http:// or https:// URL"
+    elif parts.query or parts.fragment or re.search(r"[\s<>\"'\\]", text):
+        problem = "has a query, a fragment or characters a URL cannot hold"
+    if problem:
+        raise InputError(
+            f"--base-url {value!r}",
+            problem,
+            "give where the site will be served, e.g. https://example.com/podcast/",
+        )
+    return text if text.endswith("/") else text + "/"
+
+
+def _previous_base_url(out_dir: Path) -> str:
+    """The base URL the site in ``out_dir`` was published for, else the placeholder."""
+    try:
+        marker = (out_dir / SITE_MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return DEFAULT_BASE_URL
+    for line in marker.splitlines():
+        if line.startswith(_BASE_URL_LINE):
+            try:
+                return site_base_url(line.removeprefix(_BASE_URL_LINE))
+            except InputError:
+                break
+    return DEFAULT_BASE_URL
+
+
+def site_info(episodes: Iterable[Episode], base_url: str = DEFAULT_BASE_URL) -> SiteInfo:
+    """The site as the feed presents it: titled by its show when every episode has the same
+    one, with a podcast:guid only for a real address."""
+    shows = {e.meta.show for e in episodes}
+    title = shows.pop() if len(shows) == 1 and "" not in shows else SITE_TITLE
+    base = site_base_url(base_url)
+    return SiteInfo(title, SITE_DESCRIPTION, base, guid=base != DEFAULT_BASE_URL)
 
 
 def episode_slug(episode: Episode) -> str:
@@ -167,6 +298,60 @@ def _write_files(root: Path, files: dict[str, str]) -> None:
         path.write_bytes(files[name].encode("utf-8"))
 
 
+# --------------------------------------------------------------------------- audio
+
+
+@dataclass(frozen=True)
+class AudioSource:
+    """The file to publish as ``name`` in an episode's folder."""
+
+    path: Path
+    name: str
+
+
+def audio_file_name(audio: str) -> str:
+    """``audio.<ext>`` for the episode's audio file, keeping a plain extension."""
+    suffix = PurePosixPath(audio.replace("\\", "/")).suffix.lower()
+    return _AUDIO_STEM + (suffix if _AUDIO_SUFFIX.match(suffix) else "")
+
+
+def _audio_sources(out_dir: Path, episodes: Mapping[str, Episode]) -> dict[str, AudioSource]:
+    """Where each episode's audio comes from: ``meta.audio`` when that file is there, else
+    the copy an earlier publish left in the site. An episode with neither gets no player."""
+    sources: dict[str, AudioSource] = {}
+    for slug, episode in episodes.items():
+        if not episode.meta.audio:
+            continue
+        name = audio_file_name(episode.meta.audio)
+        for candidate in (Path(episode.meta.audio), out_dir / slug / name):
+            if candidate.is_file():
+                sources[slug] = AudioSource(candidate, name)
+                break
+    return sources
+
+
+def _place_audio(source: AudioSource, destination: Path, previous: Path) -> None:
+    """Copy ``source`` to ``destination``, or hard-link the previous site's copy when it is
+    the same file (same size and modification time, which the copy preserves)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if _unchanged(source.path, previous):
+        try:
+            os.link(previous, destination)
+            return
+        except OSError:
+            pass  # a file system without hard links: copy instead
+    shutil.copy2(source.path, destination)
+
+
+def _unchanged(source: Path, previous: Path) -> bool:
+    if not previous.is_file():
+        return False
+    if os.path.samefile(source, previous):
+        return True
+    mine, theirs = source.stat(), previous.stat()
+    return mine.st_size == theirs.st_size and mine.st_mtime_ns == theirs.st_mtime_ns
+
+
 def _document_page_path(document: CollectionDocument) -> str:
     """The document's page, relative to the site root; PublishError for an unsafe href."""
     href = document.href.split("#", 1)[0]
@@ -206,6 +391,10 @@ def _environment(folder: str, html: bool) -> jinja2.Environment:
 
 def _render(template: str, **context: object) -> str:
     html = template.endswith(".html.j2")
+    if html:
+        context.setdefault("scripts", ())
+        context.setdefault("json_ld", "")
+        context.setdefault("feed", FEED)
     environment = _environment(str(templates_dir()), html)
     return environment.get_template(template).render(**context)
 
@@ -275,6 +464,13 @@ class ChapterView:
     time: str
     href: str
     keywords: str
+    seek: str = ""  # the start in seconds, for the player
+
+
+@dataclass
+class PlayerView:
+    src: str
+    captions: str = ""
 
 
 @dataclass
@@ -339,6 +535,7 @@ class EpisodeView:
     transcript: list[SectionView]
     files: list[LinkView] = field(default_factory=list)
     sentence_count: int = 0
+    player: PlayerView | None = None
 
     @property
     def byline(self) -> str:
@@ -346,17 +543,32 @@ class EpisodeView:
 
 
 def render_episode_files(
-    episode: Episode, collection: Sequence[CollectionDocument]
+    episode: Episode,
+    collection: Sequence[CollectionDocument],
+    audio: str = "",
+    *,
+    site: SiteInfo | None = None,
+    audio_bytes: int = 0,
 ) -> dict[str, str]:
-    """The files of one episode's folder (name → content), rendered for ``collection``."""
+    """The text files of one episode's folder (name → content), rendered for
+    ``collection``; ``audio`` is the name of its audio file in that folder, if any (of
+    ``audio_bytes`` bytes), ``site`` the site it is published in (for its JSON-LD)."""
     files = {
         "transcript.txt": transcript_text(episode),
         "transcript.json": transcript_json(episode),
         "episode.json": episode.to_json() + "\n",
         **timed_files(episode),
     }
-    view = episode_view(episode, collection, sorted([*files, "show-notes.md"]))
+    listed = sorted([*files, "show-notes.md", *([audio] if audio else [])])
+    view = episode_view(episode, collection, listed)
+    if audio:
+        captions = "captions.vtt" if "captions.vtt" in files else ""
+        view.player = PlayerView(src=audio, captions=captions)
     files["show-notes.md"] = _render("show-notes.md.j2", episode=view, site_title=SITE_TITLE)
+    site = site or site_info([episode])
+    published = PublishedEpisode(
+        view.slug, episode, frozenset([*files, "index.html"]), audio, audio_bytes
+    )
     files["index.html"] = _render(
         "episode.html.j2",
         episode=view,
@@ -364,6 +576,8 @@ def render_episode_files(
         site_title=SITE_TITLE,
         page_title=view.title,
         description=" ".join(view.summary)[:160],
+        scripts=[SCRIPT],
+        json_ld=Markup(script_json(episode_schema(site, published))),
     )
     return files
 
@@ -425,9 +639,15 @@ def episode_view(
         terms=terms,
         related=_related_views(episode, pages),
         transcript=_transcript(episode, {t.name: t.id for t in terms}),
-        files=[LinkView(_FILE_LABELS.get(name, name), name) for name in files],
+        files=[LinkView(_file_label(name), name) for name in files],
         sentence_count=len(_sentences(episode)),
     )
+
+
+def _file_label(name: str) -> str:
+    if name.startswith(_AUDIO_STEM + ".") or name == _AUDIO_STEM:
+        return _AUDIO_LABEL
+    return _FILE_LABELS.get(name, name)
 
 
 def clock(seconds: float | None) -> str:
@@ -456,6 +676,7 @@ def _chapter_views(episode: Episode) -> list[ChapterView]:
                 time=clock(start),
                 href=f"#s{first}",
                 keywords="、".join(chapter.keywords),
+                seek=f"{start:.3f}" if start is not None else "",
             )
         )
     return views
@@ -623,22 +844,67 @@ def _continues(
 
 # --------------------------------------------------------------------------- documents
 
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'「」『』（）【】、。，]+", re.IGNORECASE)
+_URL_TRAILING = ".,;:!?"
+_NUMBERED_ITEM = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*[.)．]|[①-⑳]|[(（]\d{1,2}[)）])")
+_TOC_MIN_HEADINGS = 3
+
 
 @dataclass
 class BlockView:
+    """A block of a document page; a list holds its items, an item its sub-items."""
+
     id: str
     kind: str
     text: str
     tag: str = ""
     items: list[BlockView] = field(default_factory=list)
-    depth: int = 0
+    pieces: list[Piece] = field(default_factory=list)
+    ordered: bool = False  # the items are numbered in their text: no bullets
+    refs: list[LinkView] = field(default_factory=list)  # episodes that point here
+
+
+@dataclass
+class BacklinkTerm:
+    name: str
+    href: str  # the term in the episode's notes
+    block: str  # the block of this document it points to
 
 
 @dataclass
 class BacklinkView:
     title: str
     href: str
-    terms: list[LinkView]
+    date: str
+    terms: list[BacklinkTerm]
+    related: str = ""  # the relatedness score, when the document is among the top
+
+
+def linked_pieces(text: str) -> list[Piece]:
+    """``text`` cut around the http(s) URLs written in it, which become links."""
+    pieces: list[Piece] = []
+    position = 0
+    for match in _URL_IN_TEXT.finditer(text):
+        url = _trim_url(match.group(0))
+        if not _EXTERNAL_LINK.match(url) or not urlsplit(url).netloc:
+            continue
+        if match.start() > position:
+            pieces.append(Piece(text[position : match.start()]))
+        pieces.append(Piece(url, kind="link", href=url))
+        position = match.start() + len(url)
+    if position < len(text) or not pieces:
+        pieces.append(Piece(text[position:]))
+    return pieces
+
+
+def _trim_url(url: str) -> str:
+    """A URL without the punctuation that ends the sentence around it."""
+    while url:
+        unbalanced = url[-1] == ")" and url.count("(") < url.count(")")
+        if url[-1] not in _URL_TRAILING and not unbalanced:
+            break
+        url = url[:-1]
+    return url
 
 
 def render_document_page(
@@ -649,6 +915,8 @@ def render_document_page(
     title_id = ""
     if blocks and blocks[0].kind == "heading" and blocks[0].text == document.title:
         title_id = blocks.pop(0).id  # the page title is that heading: keep its anchor
+    backlinks = _backlinks(document, episodes, root)
+    views = block_views(blocks, _block_refs(backlinks))
     return _render(
         "document.html.j2",
         root=root,
@@ -659,47 +927,121 @@ def render_document_page(
         kind=_KIND_LABELS.get(document.kind, document.kind),
         date=document.date or "",
         title_id=title_id,
-        blocks=block_views(blocks),
-        backlinks=_backlinks(document, episodes, root),
+        blocks=views,
+        contents=_contents(views),
+        backlinks=backlinks,
     )
 
 
-def block_views(blocks: Sequence[DocumentBlock]) -> list[BlockView]:
-    """Blocks for the page; consecutive list items gathered into one list, the highest
-    heading level shown as ``h2`` (the page title is the ``h1``)."""
+def block_views(
+    blocks: Sequence[DocumentBlock], refs: Mapping[str, list[LinkView]] | None = None
+) -> list[BlockView]:
+    """Blocks for the page: consecutive list items gathered into one list, nested by their
+    depth; the highest heading level shown as ``h2`` (the page title is the ``h1``);
+    URLs in the text as links; ``refs`` (block id → links) the episodes pointing there."""
+    refs = refs or {}
     top = min((max(b.level, 1) for b in blocks if b.kind == "heading"), default=1)
     views: list[BlockView] = []
-    for block in blocks:
-        if block.kind == "list-item":
-            item = BlockView(block.id, "item", block.text, depth=min(block.level, 4))
-            if views and views[-1].kind == "list":
-                views[-1].items.append(item)
-            else:
-                views.append(BlockView("", "list", "", items=[item]))
-        elif block.kind == "heading":
-            tag = f"h{min(max(block.level, 1) - top + 2, 6)}"
-            views.append(BlockView(block.id, "heading", block.text, tag=tag))
+    run: list[DocumentBlock] = []
+    for block in [*blocks, None]:
+        if block is not None and block.kind == "list-item":
+            run.append(block)
+            continue
+        if run:
+            views.append(_list_view(run, refs))
+            run = []
+        if block is None:
+            break
+        view = BlockView(block.id, block.kind, block.text)
+        if block.kind == "heading":
+            view.tag = f"h{min(max(block.level, 1) - top + 2, 6)}"
         else:
-            views.append(BlockView(block.id, block.kind, block.text))
+            view.refs = refs.get(block.id, [])  # not in a heading: it would rename it
+        if block.kind != "preformatted":
+            view.pieces = linked_pieces(block.text)
+        views.append(view)
     return views
+
+
+def _list_view(items: Sequence[DocumentBlock], refs: Mapping[str, list[LinkView]]) -> BlockView:
+    """One list: each item under the nearest item before it that is less deep."""
+    top = BlockView("", "list", "")
+    open_items: list[tuple[int, BlockView]] = [(-1, top)]
+    for block in items:
+        while open_items[-1][0] >= block.level:
+            open_items.pop()
+        item = BlockView(
+            block.id, "item", block.text, pieces=linked_pieces(block.text),
+            refs=refs.get(block.id, []),
+        )
+        open_items[-1][1].items.append(item)
+        open_items.append((block.level, item))
+    _mark_ordered(top)
+    return top
+
+
+def _mark_ordered(view: BlockView) -> None:
+    view.ordered = bool(view.items) and all(_NUMBERED_ITEM.match(i.text) for i in view.items)
+    for item in view.items:
+        _mark_ordered(item)
+
+
+def _contents(views: Sequence[BlockView]) -> list[LinkView]:
+    """The page's table of contents: its top headings, when there are a few."""
+    headings = [LinkView(v.text, f"#{v.id}") for v in views if v.tag == "h2"]
+    return headings if len(headings) >= _TOC_MIN_HEADINGS else []
 
 
 def _backlinks(
     document: CollectionDocument, episodes: Sequence[tuple[str, Episode]], root: str
 ) -> list[BacklinkView]:
+    """The episodes whose terms link into ``document`` or that rank it among their most
+    related documents, with the terms and the blocks they point to."""
     page = document.href.split("#", 1)[0]
+    block_ids = {block.id for block in document.blocks}
     backlinks = []
     for slug, episode in episodes:
+        notes = f"{root}{slug}/index.html"
         terms = [
-            LinkView(term.canonical, f"{root}{slug}/index.html#t{index}")
+            BacklinkTerm(term.canonical, f"{notes}#t{index}", anchor)
             for index, term in enumerate(episode.terms)
-            if any(link.href.split("#", 1)[0] == page for link in term.links)
+            for anchor in _anchors_into(term.links, page, block_ids)
         ]
         top = sorted(episode.related, key=lambda r: -r.score)[:_TOP_RELATED]
-        if terms or any(r.href.split("#", 1)[0] == page for r in top):
-            title = episode.meta.title or slug
-            backlinks.append(BacklinkView(title, f"{root}{slug}/index.html", terms))
+        related = next((r for r in top if r.href.split("#", 1)[0] == page), None)
+        if terms or related:
+            backlinks.append(
+                BacklinkView(
+                    title=episode.meta.title or slug,
+                    href=notes,
+                    date=episode.meta.date or "",
+                    terms=terms,
+                    related=f"{related.score:.2f}" if related else "",
+                )
+            )
     return backlinks
+
+
+def _anchors_into(links: Iterable[TermLink], page: str, block_ids: set[str]) -> list[str]:
+    """The blocks of ``page`` that ``links`` point to ("" for the page as a whole)."""
+    anchors: list[str] = []
+    for link in links:
+        target, _, anchor = link.href.partition("#")
+        if target == page:
+            found = anchor if anchor in block_ids else ""
+            if found not in anchors:
+                anchors.append(found)
+    return anchors
+
+
+def _block_refs(backlinks: Sequence[BacklinkView]) -> dict[str, list[LinkView]]:
+    refs: dict[str, list[LinkView]] = {}
+    for backlink in backlinks:
+        for term in backlink.terms:
+            if term.block:
+                link = LinkView(term.name, term.href, backlink.title)
+                refs.setdefault(term.block, []).append(link)
+    return refs
 
 
 def _excerpt(blocks: Sequence[DocumentBlock]) -> str:
@@ -722,6 +1064,13 @@ class EntryView:
     excerpt: str
 
 
+@dataclass
+class GroupView:
+    id: str
+    label: str
+    entries: list[EntryView]
+
+
 def _render_index(episodes: dict[str, Episode], collection: Sequence[CollectionDocument]) -> str:
     episode_entries = [
         EntryView(
@@ -733,16 +1082,6 @@ def _render_index(episodes: dict[str, Episode], collection: Sequence[CollectionD
         )
         for slug, e in episodes.items()
     ]
-    document_entries = [
-        EntryView(
-            title=d.title,
-            href=_document_page_path(d),
-            date=d.date or "",
-            meta=_KIND_LABELS.get(d.kind, d.kind),
-            excerpt=_excerpt(d.blocks),
-        )
-        for d in collection
-    ]
     return _render(
         "index.html.j2",
         root="",
@@ -750,11 +1089,91 @@ def _render_index(episodes: dict[str, Episode], collection: Sequence[CollectionD
         page_title=SITE_TITLE,
         description="ポッドキャストのショーノートと資料の一覧",
         episodes=episode_entries,
-        documents=document_entries,
+        groups=_document_groups(collection),
+        document_count=len(collection),
     )
+
+
+def _document_groups(collection: Sequence[CollectionDocument]) -> list[GroupView]:
+    """The documents by kind (資料, スライド, 配信ページ, then any other), each kind's
+    dated documents newest first, then the undated ones in the collection's order."""
+    kinds = sorted(
+        {d.kind for d in collection},
+        key=lambda k: (_KIND_ORDER.index(k) if k in _KIND_ORDER else len(_KIND_ORDER), k),
+    )
+    groups = []
+    for number, kind in enumerate(kinds):
+        members = [d for d in collection if d.kind == kind]
+        dated = sorted((d for d in members if d.date), key=lambda d: d.date or "", reverse=True)
+        entries = [
+            EntryView(
+                title=d.title,
+                href=_document_page_path(d),
+                date=d.date or "",
+                meta=_KIND_LABELS.get(d.kind, d.kind),
+                excerpt=_excerpt(d.blocks),
+            )
+            for d in [*dated, *(d for d in members if not d.date)]
+        ]
+        groups.append(GroupView(f"documents-{number}", _KIND_LABELS.get(kind, kind), entries))
+    return groups
 
 
 def _episode_excerpt(episode: Episode) -> str:
     text = episode.summary[0] if episode.summary else episode.meta.description
     text = _one_line(text)
     return text if len(text) <= _EXCERPT_CHARS else text[:_EXCERPT_CHARS] + "…"
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search_script(index_json: str) -> str:
+    """The search index as a script setting ``window.KIKIGAKI_SEARCH``: a page opened
+    from disk may load a script beside it but not fetch a JSON file."""
+    safe = index_json.strip().replace("<", "\\u003c").replace(">", "\\u003e")
+    return f"window.KIKIGAKI_SEARCH = {safe};\n"
+
+
+def search_index(episodes: Mapping[str, Episode], collection: Sequence[CollectionDocument]) -> str:
+    """The site-wide search index (JSON): every sentence and every document block, each as
+    ``[anchor, start seconds or null, text]`` under its page."""
+    pages: list[dict[str, object]] = []
+    for slug, episode in episodes.items():
+        items = [
+            [f"s{index}", _seconds(sentence.start), _one_line(sentence.text)]
+            for index, sentence in enumerate(_sentences(episode))
+        ]
+        title = episode.meta.title or slug
+        pages.append(
+            {"kind": "episode", "slug": slug, "title": title, "href": f"{slug}/index.html",
+             "items": items}
+        )
+    for document in collection:
+        items = [[block.id, None, _one_line(block.text)] for block in document.blocks]
+        pages.append(
+            {"kind": "document", "title": document.title,
+             "href": _document_page_path(document), "items": items}
+        )
+    index = {"version": 1, "pages": pages}
+    return json.dumps(index, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _seconds(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None
+
+
+def _render_search_page(
+    episodes: Mapping[str, Episode], collection: Sequence[CollectionDocument]
+) -> str:
+    return _render(
+        "search.html.j2",
+        root="",
+        site_title=SITE_TITLE,
+        page_title="検索",
+        description="エピソードの文字起こしと資料を検索します",
+        index=SEARCH_INDEX,
+        sentence_count=sum(len(_sentences(e)) for e in episodes.values()),
+        block_count=sum(len(d.blocks) for d in collection),
+        scripts=[SEARCH_SCRIPT, SCRIPT],
+    )

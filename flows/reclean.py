@@ -21,9 +21,10 @@ from flows.publish import publish_site as write_site
 from kikigaki.document import CollectionDocument, Episode
 from kikigaki.errors import KikigakiError
 from kikigaki.resources import seeds_dir
+from kikigaki.sidecar import Sidecar, apply_sidecar
 from postprocess.annotate import annotate
 from postprocess.fillers import remove_fillers
-from postprocess.glossary import Glossary, load_glossary
+from postprocess.glossary import Glossary, glossary_from_entries, load_glossary
 from postprocess.normalize import normalize
 from postprocess.paragraphs import group_paragraphs
 from postprocess.sentences import split_into_sentences
@@ -57,8 +58,16 @@ def read_task(path: Path, slug: str | None) -> Episode:
 
 
 @task(name="load-glossary", **_CACHED, **_IO_RETRIES)
-def glossary_task(paths: tuple[Path, ...]) -> Glossary:
-    return load_glossary(paths)
+def glossary_task(paths: tuple[Path, ...], sidecar: Sidecar | None = None) -> Glossary:
+    glossary = load_glossary(paths)
+    if sidecar and sidecar.terms:
+        glossary = glossary.merged(glossary_from_entries(list(sidecar.terms), sidecar.source))
+    return glossary
+
+
+@task(name="sidecar", **_CACHED)
+def sidecar_task(episode: Episode, sidecar: Sidecar | None) -> Episode:
+    return apply_sidecar(episode, sidecar) if sidecar else episode
 
 
 @task(name="load-collection", **_CACHED, **_IO_RETRIES)
@@ -100,9 +109,12 @@ def annotate_task(
 
 @task(name="publish", **_IO_RETRIES)
 def publish_task(
-    out: Path, episodes: list[Episode], collection: list[CollectionDocument]
+    out: Path,
+    episodes: list[Episode],
+    collection: list[CollectionDocument],
+    base_url: str | None = None,
 ) -> Path:
-    return write_site(out, episodes, collection)
+    return write_site(out, episodes, collection, base_url)
 
 
 @dataclass
@@ -121,13 +133,17 @@ def reclean_episode(
     keep_fillers: bool = False,
     collection_dir: Path | None = None,
     show_progress: bool = True,
+    sidecar: Sidecar | None = None,
+    base_url: str | None = None,
 ) -> RecleanResult:
-    """Re-clean the transcript at ``path`` and publish its show notes into ``out``."""
+    """Re-clean the transcript at ``path`` and publish its show notes into ``out``.
+
+    ``sidecar`` holds a human's edits (speaker names, chapter titles, glossary terms)."""
     stream = sys.stderr if show_progress else None
     progress = StageProgress(RECLEAN_STAGES, "reclean", stream=stream)
     with progress.stage("read"):
         episode = read_task(Path(path), slug)
-        glossary = glossary_task(tuple(Path(p) for p in glossary_paths))
+        glossary = glossary_task(tuple(Path(p) for p in glossary_paths), sidecar)
     with progress.stage("normalize"):
         episode = normalize_task(episode)
     with progress.stage("fillers"):
@@ -137,13 +153,13 @@ def reclean_episode(
     with progress.stage("sentences"):
         episode = sentences_task(episode)
     with progress.stage("topics"):
-        episode = topics_task(episode)
+        episode = sidecar_task(topics_task(episode), sidecar)
     with progress.stage("collection"):
         collection = collection_task(Path(collection_dir or seeds_dir()))
     with progress.stage("annotate"):
         episode = annotate_task(episode, collection, glossary)
     with progress.stage("publish"):
-        index = publish_site(Path(out), [episode], collection_dir)
+        index = publish_site(Path(out), [episode], collection_dir, base_url)
     page = index.parent / episode.meta.slug / "index.html"
     return RecleanResult(episode=episode, page=page, timings=progress.timings)
 
@@ -153,7 +169,9 @@ def publish_site(
     out: Path = Path("site"),
     episodes: Sequence[Episode] = (),
     collection_dir: Path | None = None,
+    base_url: str | None = None,
 ) -> Path:
-    """Re-render the site in ``out``: the collection, ``episodes`` and those already there."""
+    """Re-render the site in ``out``: the collection, ``episodes`` and those already there;
+    ``base_url`` is where it is served (for the feed's links)."""
     collection = collection_task(Path(collection_dir or seeds_dir()))
-    return publish_task(Path(out), list(episodes), collection)
+    return publish_task(Path(out), list(episodes), collection, base_url)

@@ -5,7 +5,9 @@ Only defaults: a value the user set in the environment wins.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 
 LOCAL_DEFAULTS = {
     # The temporary local server's telemetry heartbeat races the flow for its SQLite
@@ -13,6 +15,37 @@ LOCAL_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_LEVEL": "WARNING",
 }
+_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+_CACHE_NOT_STORED = "An error was encountered while committing transaction"
+
+
+class _DropReportedFailures(logging.Filter):
+    """Drops Prefect's ERROR records (tracebacks) that would bury the CLI's one line.
+
+    Those are a run that failed with a KikigakiError (the CLI prints it as one line) and
+    a task result the cache could not store (a full disk: the run goes on without the
+    cache and, if it fails, says why in one line). Any other failure is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from kikigaki.errors import KikigakiError
+
+        if record.levelno < logging.ERROR:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, KikigakiError):
+            return False
+        if isinstance(error, OSError) and record.getMessage().startswith(_CACHE_NOT_STORED):
+            return False
+        names = "|".join(_class_names(KikigakiError))
+        failed = re.search(rf"encountered an exception\W*(?:{names})\b", record.getMessage())
+        return failed is None
+
+
+def _class_names(cls: type) -> list[str]:
+    return [cls.__name__, *(n for sub in cls.__subclasses__() for n in _class_names(sub))]
+
+
+_DROP_REPORTED = _DropReportedFailures()
 
 
 def apply_local_defaults(*, verbose: bool = False) -> None:
@@ -20,3 +53,9 @@ def apply_local_defaults(*, verbose: bool = False) -> None:
         if verbose and name == "PREFECT_LOGGING_LEVEL":
             continue
         os.environ.setdefault(name, value)
+    for name in _RUN_LOGGERS:
+        logger = logging.getLogger(name)
+        if verbose:
+            logger.removeFilter(_DROP_REPORTED)
+        else:
+            logger.addFilter(_DROP_REPORTED)

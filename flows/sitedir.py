@@ -7,15 +7,19 @@ the marker file) is accepted.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kikigaki.errors import PublishError
 
 SITE_MARKER = ".kikigaki-site"
+_UNTOUCHED = "choose another folder with --out; nothing was written, any previous site is unchanged"
 
 
 def check_site_dir(out: Path) -> None:
-    """Raise PublishError unless ``out`` is new, empty, or a site kikigaki published."""
+    """Raise PublishError unless ``out`` is new, empty, or a site kikigaki published, in a
+    folder where the new site can be staged beside it."""
+    _check_parent(out)
     if not out.exists():
         return
     if not out.is_dir():
@@ -27,3 +31,20 @@ def check_site_dir(out: Path) -> None:
         "is a folder of other files, not a site kikigaki published",
         "choose a new or empty folder with --out",
     )
+
+
+def _check_parent(out: Path) -> None:
+    """The nearest existing folder above ``out`` must be a writable folder: the site is
+    staged beside ``out`` (found now, not after the whole run)."""
+    for parent in out.absolute().parents:
+        if not parent.exists():
+            continue
+        if not parent.is_dir():
+            raise PublishError(
+                out, f"cannot be created: {parent} is a file, not a folder", _UNTOUCHED,
+            )
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise PublishError(
+                out, f"cannot be written: {parent} is not writable", _UNTOUCHED,
+            )
+        return

@@ -9,6 +9,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
@@ -48,15 +53,31 @@ def staged_directory(target: Path) -> Iterator[Path]:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    os.rmdir(retired)
-    os.replace(target, retired)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(retired, target)
-        raise
+    with _swap_lock(target.parent):
+        if not target.exists():
+            os.replace(staging, target)
+            return
+        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.rmdir(retired)
+        os.replace(target, retired)
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            os.replace(retired, target)
+            raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _swap_lock(folder: Path) -> Iterator[None]:
+    """Swaps into one folder take turns: two at once would trip over each other's
+    renames (one finds the target gone, or cannot put the old one back)."""
+    if fcntl is None:  # no flock (Windows): swaps are not serialised
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -18,6 +18,10 @@ class KikigakiError(Exception):
         self.hint = hint
         super().__init__(self.one_line())
 
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        # Errors cross process boundaries (Dask workers, Prefect results) by pickling.
+        return type(self), (self.where, self.problem, self.hint)
+
     def one_line(self) -> str:
         message = f"{self.where}: {self.problem}"
         if self.hint:

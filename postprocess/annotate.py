@@ -422,9 +422,14 @@ def _overlaps(key: str, taken: set[str]) -> bool:
 
 
 def _forms(entry: GlossaryTerm) -> list[str]:
-    """How a glossary term is written in text: canonical, variants, katakana reading."""
+    """How a glossary term is written in text: canonical, variants, katakana reading.
+
+    A reading that is also an ordinary word (arXiv's アーカイブ, CLIP's クリップ) would tag
+    every ordinary use, so it does not count."""
+    from postprocess.terms import is_dictionary_word
+
     forms = [entry.canonical, *entry.variants]
-    if entry.reading and len(entry.reading) >= 3:
+    if entry.reading and len(entry.reading) >= 3 and not is_dictionary_word(entry.reading):
         forms.append(entry.reading)
     return [f for f in dict.fromkeys(forms) if len(f) >= 2]
 

@@ -1,11 +1,14 @@
 """Restore Japanese punctuation (。、？！) in run-on or under-punctuated speech transcripts.
 
-A linear model scores, at every morpheme boundary, five outcomes: no mark, 、, 。, ？, ！.
-Its features are hashed combinations of SudachiPy attributes (surface, part of speech,
-inflection, normalised form, character class) in a window of about three morphemes either
-side of the boundary. The weights were trained by ``tools/train_punctuation.py`` on the
-licensed corpora (see ``postprocess/models/README.md``) and are plain numpy arrays, so
-inference needs only numpy and SudachiPy.
+Two scorers rate, at every morpheme boundary, five outcomes: no mark, 、, 。, ？, ！.
+A linear model sees hashed combinations of SudachiPy attributes (surface, part of speech,
+inflection, normalised form, character class) within about three morphemes of the
+boundary; a small convolutional tagger sees embeddings of each morpheme's surface, part
+of speech, inflection and character classes within about a dozen morphemes either side,
+so it can tell where a clause really ends. Their scores are added with weights and
+per-class offsets tuned on held-out data. Both were trained by
+``tools/train_punctuation.py`` on the licensed corpora (see ``postprocess/models/README.md``)
+and are plain numpy arrays, so inference needs only numpy and SudachiPy.
 
 Marks already in the input are strong evidence: their outcome gets a bonus, so a mark is
 removed or changed only where the model is confident it is wrong. Finally no stretch of
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,7 +35,7 @@ SENTENCE_ENDS = frozenset("。？！")
 LABELS: tuple[str, ...] = ("", "、", "。", "？", "！")
 # When several marks stand together (？！, 。。) the boundary counts as the strongest one.
 _MARK_PRIORITY = {"？": 4, "！": 3, "。": 2, "、": 1}
-FEATURE_VERSION = "sudachi-window3-v1"
+FEATURE_VERSION = "sudachi-window3-conv-v2"
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "punctuation.npz"
 
 # Score bonus for the outcome a mark already in the input stands for.
@@ -87,17 +90,79 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True, slots=True)
-class PunctuationModel:
+class LinearScorer:
+    """Per-class weights of hashed boundary features (one-vs-rest log-loss margins)."""
+
     weights: np.ndarray  # (2**hash_bits, len(LABELS)) float32
     bias: np.ndarray  # (len(LABELS),)
-    offsets: np.ndarray  # (len(LABELS),) decision offsets tuned on held-out data
     hash_bits: int
 
-    def scores(self, feature_ids: np.ndarray) -> np.ndarray:
-        """Raw class scores (n, len(LABELS)) for hashed features (n, N_FEATURES)."""
+    def scores(self, morphemes: Sequence[Morpheme]) -> np.ndarray:
+        feature_ids = boundary_features(morphemes, self.hash_bits)
         if len(feature_ids) == 0:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         return self.weights[feature_ids].sum(axis=1) + self.bias
+
+
+@dataclass(frozen=True, slots=True)
+class ConvTagger:
+    """A small convolutional tagger over morphemes: log-probabilities per boundary.
+
+    Each morpheme is the concatenated embeddings of its TAGGER_FIELDS, projected to ``hidden``
+    channels, then residual dilated 1-D convolutions widen the view to about a dozen
+    morphemes either side. A boundary is read from the morphemes before and after it.
+    """
+
+    vocabularies: tuple[dict[str, int], ...]  # per field; 0 is padding, 1 unknown
+    embeddings: tuple[np.ndarray, ...]  # per field (vocabulary size + 2, width)
+    input_weight: np.ndarray  # (sum of widths, hidden)
+    input_bias: np.ndarray
+    conv_weights: tuple[np.ndarray, ...]  # per layer (kernel, hidden, hidden)
+    conv_biases: tuple[np.ndarray, ...]
+    dilations: tuple[int, ...]
+    output_weight: np.ndarray  # (2 * hidden, len(LABELS))
+    output_bias: np.ndarray
+
+    def scores(self, morphemes: Sequence[Morpheme]) -> np.ndarray:
+        if not morphemes:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        ids = encode_for_tagger(morphemes, self.vocabularies)
+        x = np.concatenate([table[ids[:, f]] for f, table in enumerate(self.embeddings)], 1)
+        h = np.maximum(x @ self.input_weight + self.input_bias, 0)
+        n = len(h)
+        for weight, bias, dilation in zip(
+            self.conv_weights, self.conv_biases, self.dilations, strict=True
+        ):
+            reach = dilation * (len(weight) // 2)
+            padded = np.pad(h, ((reach, reach), (0, 0)))
+            out = np.broadcast_to(bias, h.shape).copy()
+            for k, tap in enumerate(weight):
+                out += padded[k * dilation : k * dilation + n] @ tap
+            h = h + np.maximum(out, 0)
+        following = np.vstack([h[1:], np.zeros((1, h.shape[1]), h.dtype)])
+        logits = np.hstack([h, following]) @ self.output_weight + self.output_bias
+        logits -= logits.max(axis=1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+@dataclass(frozen=True, slots=True)
+class PunctuationModel:
+    """Linear and tagger scores mixed with tuned weights, plus per-class offsets."""
+
+    linear: LinearScorer
+    tagger: ConvTagger | None
+    linear_weight: float
+    tagger_weight: float
+    offsets: np.ndarray  # (len(LABELS),) decision offsets tuned on held-out data
+
+    def scores(self, morphemes: Sequence[Morpheme]) -> np.ndarray:
+        """Decision scores (n, len(LABELS)) for the boundary after each morpheme."""
+        total = self.offsets + np.zeros((len(morphemes), len(LABELS)), dtype=np.float32)
+        if self.linear_weight:
+            total += self.linear_weight * self.linear.scores(morphemes)
+        if self.tagger is not None and self.tagger_weight:
+            total += self.tagger_weight * self.tagger.scores(morphemes)
+        return total
 
 
 @cache
@@ -109,12 +174,42 @@ def load_model(path: Path = MODEL_PATH) -> PunctuationModel:
                 f"{path}: model features are {version!r}, code expects {FEATURE_VERSION!r}; "
                 "retrain with tools/train_punctuation.py"
             )
-        return PunctuationModel(
+        linear = LinearScorer(
             weights=data["weights_int8"].astype(np.float32) * data["weight_scale"],
             bias=data["bias"].astype(np.float32),
-            offsets=data["offsets"].astype(np.float32),
             hash_bits=int(data["hash_bits"]),
         )
+        tagger = tagger_from_arrays(data) if "tagger_dilations" in data else None
+        return PunctuationModel(
+            linear=linear,
+            tagger=tagger,
+            linear_weight=float(data["linear_weight"]),
+            tagger_weight=float(data["tagger_weight"]) if tagger else 0.0,
+            offsets=data["offsets"].astype(np.float32),
+        )
+
+
+def tagger_from_arrays(data: Mapping[str, np.ndarray]) -> ConvTagger:
+    """The tagger stored under the ``tagger_*`` names (see tools/train_punctuation.py)."""
+
+    def floats(name: str) -> np.ndarray:
+        return data[name].astype(np.float32)
+
+    dilations = tuple(int(d) for d in data["tagger_dilations"])
+    return ConvTagger(
+        vocabularies=tuple(
+            {str(v): i + 2 for i, v in enumerate(data[f"tagger_vocab_{field}"])}
+            for field in TAGGER_FIELDS
+        ),
+        embeddings=tuple(floats(f"tagger_embedding_{field}") for field in TAGGER_FIELDS),
+        input_weight=floats("tagger_input_weight"),
+        input_bias=floats("tagger_input_bias"),
+        conv_weights=tuple(floats(f"tagger_conv{k}_weight") for k in range(len(dilations))),
+        conv_biases=tuple(floats(f"tagger_conv{k}_bias") for k in range(len(dilations))),
+        dilations=dilations,
+        output_weight=floats("tagger_output_weight"),
+        output_bias=floats("tagger_output_bias"),
+    )
 
 
 # ---------------------------------------------------------------- features
@@ -146,6 +241,33 @@ def _attributes(m: Morpheme) -> dict[str, str]:
         "last_char": _char_class(m.surface[-1]) if m.surface else "",
         "first_char": _char_class(m.surface[0]) if m.surface else "",
     }
+
+
+# What the tagger sees of each morpheme, in the order of its embedding tables.
+TAGGER_FIELDS = ("surface", "pos", "conjugation", "first_char", "last_char", "length")
+
+
+def tagger_values(m: Morpheme) -> tuple[str, ...]:
+    surface = m.surface
+    return (
+        surface,
+        m.tag,
+        m.pos[4] + "|" + m.pos[5],
+        _char_class(surface[0]) if surface else "",
+        _char_class(surface[-1]) if surface else "",
+        str(min(len(surface), 6)),
+    )
+
+
+def encode_for_tagger(
+    morphemes: Sequence[Morpheme], vocabularies: Sequence[Mapping[str, int]]
+) -> np.ndarray:
+    """Vocabulary ids (n, len(TAGGER_FIELDS)); 1 stands for a value not in the vocabulary."""
+    ids = np.ones((len(morphemes), len(TAGGER_FIELDS)), dtype=np.int64)
+    for i, m in enumerate(morphemes):
+        for f, value in enumerate(tagger_values(m)):
+            ids[i, f] = vocabularies[f].get(value, 1)
+    return ids
 
 
 @cache
@@ -257,7 +379,7 @@ def boundary_scores(
     base: str, morphemes: list[Morpheme], existing: list[str], model: PunctuationModel
 ) -> np.ndarray:
     """Decision scores (n, len(LABELS)) per morpheme boundary, with the input's evidence."""
-    scores = model.scores(boundary_features(morphemes, model.hash_bits)) + model.offsets
+    scores = model.scores(morphemes)
     for i, m in enumerate(morphemes):
         mark = strongest_mark(existing[m.end - 1])
         if mark:

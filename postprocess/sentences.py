@@ -2,16 +2,19 @@
 
 Segments (caption cues, ASR windows, lines) rarely coincide with sentences: a speaker's
 consecutive segments are joined into one stream, punctuated as a whole, cut at 。？！,
-and each sentence gets its times back from the segments it overlaps (interpolated by
-character position inside a segment).
+and each sentence gets its times back from the segments it overlaps. Inside a segment,
+a sentence's start and end snap to the start and end of the ASR word at that character
+position when the episode has timed words (pauses are then not spread over the text),
+and are interpolated by character position otherwise.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
-from kikigaki.document import Episode, Segment, Sentence
+from kikigaki.document import Episode, Segment, Sentence, Word
 from postprocess.punctuation import restore_punctuation
 
 MAX_SENTENCE_CHARS = 120
@@ -29,17 +32,60 @@ class _Stream:
     offsets: list[int]  # offsets[k] is where segment segment_ids[k] starts in text
 
 
+@dataclass(frozen=True, slots=True)
+class _WordClock:
+    """A segment's timed words on its character axis: word k covers [ends[k-1], ends[k])."""
+
+    ends: list[float]  # cumulative character ends, scaled to the segment's text length
+    starts_s: list[float]
+    ends_s: list[float]
+
+    def start_at(self, position: float) -> float:
+        k = min(bisect.bisect_right(self.ends, position), len(self.ends) - 1)
+        return self.starts_s[k]
+
+    def end_at(self, position: float) -> float:
+        k = min(bisect.bisect_left(self.ends, position), len(self.ends) - 1)
+        return self.ends_s[k]
+
+
+def _word_clocks(episode: Episode) -> dict[int, _WordClock]:
+    """Each timed segment's words (those whose middle lies inside it), as a clock."""
+    timed = [w for w in episode.words if w.start is not None and w.end is not None]
+    middles = [(w.start + w.end) / 2 for w in timed]  # type: ignore[operator]
+    clocks: dict[int, _WordClock] = {}
+    for index, segment in enumerate(episode.segments):
+        if segment.start is None or segment.end is None or not segment.text:
+            continue
+        first = bisect.bisect_left(middles, segment.start)
+        last = bisect.bisect_right(middles, segment.end)
+        if last > first:
+            clocks[index] = _clock(timed[first:last], len(segment.text))
+    return clocks
+
+
+def _clock(words: list[Word], text_length: int) -> _WordClock:
+    lengths = [max(len(w.text), 1) for w in words]
+    scale = text_length / sum(lengths)
+    ends, total = [], 0
+    for length in lengths:
+        total += length
+        ends.append(total * scale)
+    return _WordClock(ends, [w.start for w in words], [w.end for w in words])  # type: ignore[misc]
+
+
 def split_into_sentences(episode: Episode) -> Episode:
     sentences: list[Sentence] = []
+    clocks = _word_clocks(episode)
     for stream in _speaker_streams(episode.segments):
         punctuated = restore_punctuation(stream.text, max_sentence_chars=MAX_SENTENCE_CHARS)
         to_stream = _alignment(punctuated, stream.text)
         for begin, end in sentence_spans(punctuated):
             text = punctuated[begin:end].strip()
             if text:
-                sentences.append(
-                    _timed_sentence(text, to_stream[begin], to_stream[end - 1], stream, episode)
-                )
+                sentences.append(_timed_sentence(
+                    text, to_stream[begin], to_stream[end - 1], stream, episode, clocks
+                ))
     return episode.with_stage("sentences", sentences=sentences)
 
 
@@ -105,15 +151,16 @@ def _cap_length(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[
 
 
 def _timed_sentence(
-    text: str, first: int, last: int, stream: _Stream, episode: Episode
+    text: str, first: int, last: int, stream: _Stream, episode: Episode,
+    clocks: dict[int, _WordClock],
 ) -> Sentence:
     k_first = _segment_at(stream, first)
     k_last = _segment_at(stream, last)
     segment = episode.segments[stream.segment_ids[k_first]]
     return Sentence(
         text=text,
-        start=_time_at(stream, k_first, first, episode, at_end=False),
-        end=_time_at(stream, k_last, last + 1, episode, at_end=True),
+        start=_time_at(stream, k_first, first, episode, clocks, at_end=False),
+        end=_time_at(stream, k_last, last + 1, episode, clocks, at_end=True),
         speaker=segment.speaker,
         segment=stream.segment_ids[k_first],
     )
@@ -127,11 +174,16 @@ def _segment_at(stream: _Stream, position: int) -> int:
 
 
 def _time_at(
-    stream: _Stream, k: int, position: int, episode: Episode, *, at_end: bool
+    stream: _Stream, k: int, position: int, episode: Episode,
+    clocks: dict[int, _WordClock], *, at_end: bool,
 ) -> float | None:
     segment = episode.segments[stream.segment_ids[k]]
     if segment.start is None or segment.end is None:
         return segment.end if at_end else segment.start
+    clock = clocks.get(stream.segment_ids[k])
+    if clock is not None:
+        inside = position - stream.offsets[k]
+        return round(clock.end_at(inside) if at_end else clock.start_at(inside), 3)
     length = max(len(segment.text), 1)
     fraction = min(max((position - stream.offsets[k]) / length, 0.0), 1.0)
     return round(segment.start + fraction * (segment.end - segment.start), 3)

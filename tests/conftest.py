@@ -31,19 +31,3 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is not present (the project's shared data, beside the repo)")
     return SHARED
-
-
-def _audio_stack_installed() -> bool:
-    import importlib.util
-
-    try:
-        return all(importlib.util.find_spec(m) for m in ("faster_whisper", "pyannote.audio"))
-    except ModuleNotFoundError:
-        return False
-
-
-# The audio tests need faster-whisper and pyannote.audio, which join the lock file with
-# the audio issue; until then they are not collected.
-collect_ignore = (
-    [] if _audio_stack_installed() else ["test_asr.py", "test_audio.py", "test_diarize.py"]
-)

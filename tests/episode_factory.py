@@ -7,6 +7,8 @@ hostile strings sit in the title, sentences and definitions to prove the pages e
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flows.collection import document_from_text
 from kikigaki.document import (
     Annotation,
@@ -235,3 +237,26 @@ def episode(
         ],
         stages=["factory"],
     )
+
+
+def audio_episode(audio: Path, slug: str = "s38e02-audio", seconds: float = 6.0) -> Episode:
+    """The factory episode with ``audio`` as its source audio and its timed sentences and
+    chapters squeezed into the first ``seconds`` of it (the factory times span 24 s)."""
+    base = episode(slug=slug)
+    scale = seconds / 24.0
+
+    def scaled(value: float | None) -> float | None:
+        return round(value * scale, 3) if value is not None else None
+
+    sentences = [
+        s.model_copy(update={"start": scaled(s.start), "end": scaled(s.end)})
+        for s in base.sentences
+    ]
+    chapters = [
+        c.model_copy(update={"start": scaled(c.start), "end_time": scaled(c.end_time)})
+        for c in base.chapters
+    ]
+    meta = base.meta.model_copy(
+        update={"audio": str(audio), "source_format": "audio", "duration": seconds}
+    )
+    return base.model_copy(update={"meta": meta, "sentences": sentences, "chapters": chapters})

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from flows.collection import (
+    SLIDES,
     document_from_text,
     find_date,
     load_collection,
     related_documents,
+    slide_deck,
     slugify,
 )
 from kikigaki.document import CollectionDocument
@@ -87,6 +89,99 @@ def test_seed_blocks_have_headings_lists_and_sequential_ids(
     ]
     slides = by_id["003_8da7d8b9ee6daeee"]
     assert not any(b.text == "View Slide" for b in slides.blocks)  # page chrome dropped
+
+
+def test_lab_report_sections_are_headings(seed_collection: list[CollectionDocument]) -> None:
+    lab = next(d for d in seed_collection if d.doc_id == "000_bc7f45b8dcf56d7a")
+    sections = [b.text for b in lab.blocks if b.kind == "heading" and b.level == 1]
+    # "2. 研究" leads a "# every week" heading, not a paragraph: still a section
+    assert {"1. Chris Re Lab", "2. 研究", "3. 生活"} <= set(sections)
+
+
+def test_meeting_notes_tagged_titles_sit_under_their_presenter(
+    seed_collection: list[CollectionDocument],
+) -> None:
+    notes = next(d for d in seed_collection if d.doc_id == "001_3a8888a9d5ffff60")
+    headings = [(b.text, b.level) for b in notes.blocks if b.kind == "heading"]
+    index = headings.index(("@Naoto Shimakoshi", 2))
+    assert headings[index + 1] == (
+        "[blog] 高性能な日本語マルチモーダル基盤モデル「clip-japanese-base」を公開しました", 3
+    )  # longer than a plain heading may be, but led by its tag and followed by a list
+    assert ("[論文] CREPE: Coordinate-Aware End-to-End Document Parser", 3) in headings
+
+
+def test_seed_slide_deck_has_a_heading_per_slide(
+    seed_collection: list[CollectionDocument],
+) -> None:
+    deck = next(d for d in seed_collection if d.doc_id == "003_8da7d8b9ee6daeee")
+    assert deck.kind == SLIDES
+    slides = [b.text for b in deck.blocks if b.kind == "heading" and b.level == 1]
+    assert len(slides) == 51  # 52 slides; the last one is empty
+    assert slides[0] == "スライド 1: AI最新論文読み会2022年7月"
+    assert slides[1] == "スライド 2"  # it opens with a numbered list: no title
+    assert "スライド 4: 背景" in slides  # its ■ line
+    assert "スライド 50: 提案手法" in slides  # a ■ line the PDF text put last
+    texts = [b.text for b in deck.blocks]
+    assert "https://arxiv.org/abs/2206.08896v1" in texts
+    wrapped = next(t for t in texts if t.startswith("本論文では、遺伝的プログラミング"))
+    assert "(LLM)が、プログラムに適用する変異演算子" in wrapped  # a wrapped line, joined
+    assert not any(t.startswith("View Slide") for t in texts)
+
+
+DECK = """Deck title
+
+Transcript
+
+  1. 表紙のタイトル
+    発表者の名前
+
+    View Slide
+
+  2. ■背景
+    ・一つ目の点
+    ・二つ目の点で、ここはスライドの幅いっぱいまで続いて折り返されてしまった長い
+    文の続き。
+    1. 番号付き 2. ではない
+    〇小見出し
+    https://example.com/paper
+
+    View Slide
+
+  3. View Slide3
+"""
+
+
+def test_slide_deck_from_a_slide_host() -> None:
+    deck = slide_deck(DECK)
+    assert deck is not None
+    assert [number for number, _ in deck.slides] == [1, 2, 3]
+    blocks = _kinds(DECK)
+    assert blocks[0] == ("heading", "Deck title", 2)
+    assert blocks[1:] == [
+        ("heading", "スライド 1: 表紙のタイトル", 1),
+        ("paragraph", "発表者の名前", 0),
+        ("heading", "スライド 2: 背景", 1),
+        ("list-item", "一つ目の点", 0),
+        ("list-item", "二つ目の点で、ここはスライドの幅いっぱいまで続いて折り返されて"
+                      "しまった長い文の続き。", 0),
+        ("list-item", "1. 番号付き 2. ではない", 0),
+        ("heading", "小見出し", 3),
+        ("paragraph", "https://example.com/paper", 0),
+    ]  # slide 3 holds only page chrome: left out
+    assert document_from_text("deck", DECK).kind == SLIDES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Transcript\n\nただの本文です。\n",  # no slides
+        "本文。\n  1. 一つ目\n  2. 二つ目\n",  # a numbered list, no Transcript line
+        "Transcript\n本文が先にある。\n  1. 一\n    View Slide\n  2. 二\n",
+    ],
+)
+def test_other_text_is_no_slide_deck(text: str) -> None:
+    assert slide_deck(text) is None
+    assert document_from_text("doc", text).kind == "document"
 
 
 # --------------------------------------------------------------------------- structure

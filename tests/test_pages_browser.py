@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from flows.collection import load_collection
 from flows.publish import publish_site
 from tests import episode_factory
-from tests.conftest import REPO
+from tests.conftest import REPO, SEEDS
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,8 @@ from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "site"
-    publish_site(out, [episode_factory.episode(slug=SLUG)], episode_factory.collection())
+    collection = [*episode_factory.collection(), *load_collection(SEEDS)]
+    publish_site(out, [episode_factory.episode(slug=SLUG)], collection)
     return out
 
 
@@ -65,9 +67,9 @@ def _open(browser: Browser, url: str, viewport: str) -> tuple[Page, list[str]]:
     return page, errors
 
 
-def _shoot(page: Page, name: str) -> None:
+def _shoot(page: Page, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def _no_horizontal_overflow(page: Page) -> bool:
@@ -90,7 +92,10 @@ def test_episode_page(browser: Browser, site: Path, viewport: str) -> None:
             " / parseFloat(getComputedStyle(document.querySelector('.utterance')).fontSize)"
         )
         assert 1.6 <= line_height <= 2.0
-        assert page.evaluate("document.querySelectorAll('script').length") == 0
+        scripts = page.evaluate(
+            "[...document.querySelectorAll('script')].map(s => s.type || s.getAttribute('src'))"
+        )
+        assert scripts == ["application/ld+json", "../kikigaki.js"]  # nothing else runs
         if viewport == "phone":
             assert _no_horizontal_overflow(page)
         _shoot(page, f"episode-{viewport}")
@@ -102,11 +107,39 @@ def test_episode_page(browser: Browser, site: Path, viewport: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_search_within_a_page_without_audio(browser: Browser, site: Path, viewport: str) -> None:
+    page, errors = _open(browser, (site / SLUG / "index.html").as_uri(), viewport)
+    try:
+        assert page.locator("#episode-audio").count() == 0
+        assert page.locator("#find").is_visible()  # shown by kikigaki.js
+        page.fill("#find-q", "ｌｓｔｍ")  # width and case folded
+        found = page.evaluate("[...document.querySelectorAll('.s.is-match')].map(e => e.id)")
+        assert found == ["s1", "s2", "s10"]
+        assert page.locator("#find-status").inner_text() == "3 件"
+        page.press("#find-q", "Enter")
+        page.press("#find-q", "Enter")
+        assert page.evaluate("document.querySelector('.is-active-match').id") == "s2"
+        assert page.locator("#find-status").inner_text() == "2 / 3 件"
+        # the sticky bar stays on screen and does not cover the sentence it went to
+        top = page.evaluate("document.getElementById('s2').getBoundingClientRect().top")
+        bar = page.evaluate("document.getElementById('find').getBoundingClientRect().bottom")
+        assert page.locator("#find").is_visible() and top >= bar
+        if viewport == "phone":
+            assert _no_horizontal_overflow(page)
+        _shoot(page, f"episode-find-{viewport}")
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_index_page(browser: Browser, site: Path, viewport: str) -> None:
     page, errors = _open(browser, (site / "index.html").as_uri(), viewport)
     try:
         assert page.locator(f"a[href='{SLUG}/index.html']").is_visible()
-        assert page.locator(".entry").count() == 3
+        assert page.locator(".entry").count() == 8  # the episode, 2 + 5 documents
+        groups = page.locator(".listing-group h3").all_inner_texts()
+        assert [g.split()[0] for g in groups] == ["資料", "スライド", "配信ページ"]
         if viewport == "phone":
             assert _no_horizontal_overflow(page)
         _shoot(page, f"index-{viewport}")
@@ -128,6 +161,51 @@ def test_document_page(browser: Browser, site: Path, viewport: str) -> None:
         if viewport == "phone":
             assert _no_horizontal_overflow(page)
         _shoot(page, f"document-{viewport}")
+        assert errors == []
+    finally:
+        page.close()
+
+
+SLIDES = "003_8da7d8b9ee6daeee"
+NOTES = "001_3a8888a9d5ffff60"
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_slide_deck_reads_as_a_page(browser: Browser, site: Path, viewport: str) -> None:
+    """A heading per slide, a table of contents, links for the URLs in the slides."""
+    page, errors = _open(browser, (site / "docs" / SLIDES / "index.html").as_uri(), viewport)
+    try:
+        assert page.locator("h1").inner_text() == "AI最新論文読み会2022年7月"
+        slides = page.locator(".document-body h2").all_inner_texts()
+        assert len(slides) == 51 and slides[0] == "スライド 1: AI最新論文読み会2022年7月"
+        assert page.locator(".doc-toc li").count() == 51
+        assert not page.locator(".doc-toc ol").is_visible()  # folded until asked for
+        page.click(".doc-toc summary")
+        page.click(".doc-toc a >> text=スライド 4: 背景")
+        target = page.evaluate("location.hash")
+        assert page.locator(target).inner_text() == "スライド 4: 背景"
+        link = page.locator("a[href='https://arxiv.org/abs/2206.08896v1']")
+        assert link.count() == 1 and link.get_attribute("rel") == "external noopener"
+        if viewport == "phone":
+            assert _no_horizontal_overflow(page)  # long URLs wrap
+        _shoot(page, f"slides-{viewport}", full_page=False)  # the deck is 40,000 px long
+        assert errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_meeting_notes_keep_their_nesting(browser: Browser, site: Path, viewport: str) -> None:
+    page, errors = _open(browser, (site / "docs" / NOTES / "index.html").as_uri(), viewport)
+    try:
+        nested = page.locator(".doc-list > li > ul > li > ul > li > ul > li")
+        assert nested.count() >= 2  # bullets four deep in the notes
+        title = "[blog] LLM に表データを読み解かせたかったので、ちょっと試してみた"
+        assert page.locator("h3").filter(has_text=title).count() == 1
+        assert page.locator("h2").filter(has_text="@Naoto Shimakoshi").count() == 1
+        if viewport == "phone":
+            assert _no_horizontal_overflow(page)
+        _shoot(page, f"notes-{viewport}", full_page=False)
         assert errors == []
     finally:
         page.close()

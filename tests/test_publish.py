@@ -10,10 +10,13 @@ from urllib.parse import unquote
 import html5lib
 import pytest
 
-from flows.collection import load_collection
+from flows.collection import document_from_text, load_collection
 from flows.publish import (
+    block_views,
     episode_slug,
+    linked_pieces,
     publish_site,
+    render_document_page,
     render_episode_files,
     sentence_pieces,
 )
@@ -76,6 +79,8 @@ def _leftovers(parent: Path) -> list[str]:
 def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
     files = set(_snapshot(site))
     expected = {"index.html", "style.css", SITE_MARKER}
+    expected |= {"search.html", "search-index.json", "kikigaki.js", "favicon.svg"}
+    expected |= {"search-index.js", "feed.xml"}
     expected |= {
         f"{SLUG}/{name}"
         for name in (
@@ -95,7 +100,7 @@ def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
 
 def test_every_page_is_strict_html5_in_japanese(site: Path) -> None:
     pages = _pages(site)
-    assert len(pages) == 9  # index, 2 episodes, 1 factory document, 5 seed pages
+    assert len(pages) == 10  # index, search, 2 episodes, 1 factory document, 5 seed pages
     for page in pages:
         text = page.read_text(encoding="utf-8")
         html5lib.HTMLParser(strict=True).parse(text)
@@ -105,15 +110,63 @@ def test_every_page_is_strict_html5_in_japanese(site: Path) -> None:
             assert landmark in text, (page, landmark)
 
 
-def test_data_is_escaped_and_there_is_no_script(site: Path) -> None:
+JSON_LD = re.compile(r'<script type="application/ld\+json">([^<]*)</script>')
+SITE_SCRIPT = re.compile(r'<script src="(?:\.\./)*(?:kikigaki|search-index)\.js" defer></script>')
+
+
+def test_data_is_escaped_and_the_only_scripts_are_the_sites(site: Path) -> None:
     for page in _pages(site):
-        text = page.read_text(encoding="utf-8").lower()
-        assert "<script" not in text, page
-        assert "javascript:" not in text, page
-        assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", text), page
+        text = page.read_text(encoding="utf-8")
+        # the only scripts: the site's own files and an episode page's JSON-LD block
+        data = JSON_LD.findall(text)
+        assert len(data) == (1 if page.parent.name == SLUG else 0), page
+        for block in data:
+            json.loads(block)
+            assert "<" not in block and ">" not in block and "&" not in block
+        rest = SITE_SCRIPT.sub("", JSON_LD.sub("", text)).lower()
+        assert "<script" not in rest, page
+        assert "javascript:" not in rest, page
+        assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", rest), page
     episode_page = (site / SLUG / "index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in episode_page
     assert "&#34;&#39;&amp;" in episode_page
+    assert SITE_SCRIPT.findall(episode_page) == ['<script src="../kikigaki.js" defer></script>']
+
+
+def test_episode_json_ld_is_a_podcast_episode(site: Path, episode: Episode) -> None:
+    text = (site / SLUG / "index.html").read_text(encoding="utf-8")
+    (block,) = JSON_LD.findall(text)
+    assert "\\u003cscript\\u003e" in block  # the hostile title cannot close the element
+    data = json.loads(block)
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "PodcastEpisode"
+    assert data["name"] == episode.meta.title
+    assert data["datePublished"] == "2023-02-22"
+    assert data["url"] == f"http://localhost:8000/{SLUG}/index.html"
+    assert data["description"].startswith("Transformer を LSTM と比べて")
+    assert data["partOfSeries"] == {
+        "@type": "PodcastSeries",
+        "name": "ZENKEI AI ポッドキャスト",
+        "webFeed": "http://localhost:8000/feed.xml",
+    }
+    assert data["associatedMedia"] == [
+        {
+            "@type": "MediaObject",
+            "name": "文字起こし",
+            "contentUrl": f"http://localhost:8000/{SLUG}/transcript.txt",
+            "encodingFormat": "text/plain",
+        }
+    ]  # no audio in this site: no AudioObject
+    assert "timeRequired" not in data  # no duration known
+
+
+def test_every_page_links_the_feed(site: Path) -> None:
+    for page in _pages(site):
+        links = [
+            e for e in _tree(page).iter("link") if e.get("type") == "application/rss+xml"
+        ]
+        assert [e.get("rel") for e in links] == ["alternate"], page
+        assert (page.parent / links[0].get("href")).resolve() == (site / "feed.xml").resolve()
 
 
 def test_show_notes_markdown_escapes_html(site: Path) -> None:
@@ -130,7 +183,8 @@ def test_relative_links_resolve_to_files_and_anchors(site: Path) -> None:
             target = element.get("href") or element.get("src")
             if element.tag not in ("a", "link") or not target:
                 continue
-            if target.startswith("https://"):
+            if target.startswith("https://") or "external" in (element.get("rel") or ""):
+                assert target.startswith(("https://", "http://")), (page, target)
                 continue
             assert not target.startswith(("/", "http:", "file:")), (page, target)
             path_part, _, fragment = target.partition("#")
@@ -184,6 +238,111 @@ def test_index_lists_every_episode_and_document_with_dates(
     for doc in collection:
         assert f'href="{doc.href}"' in text
     assert '<time datetime="2024-05-16">' in text
+    assert 'href="feed.xml"' in text
+
+
+def test_index_groups_documents_by_kind(site: Path, collection: list[CollectionDocument]) -> None:
+    tree = _tree(site / "index.html")
+    groups = {
+        section.find("h3").text.strip(): [a.get("href") for a in section.iter("a")]
+        for section in tree.iter("section")
+        if section.get("class") == "listing-group"
+    }
+    assert list(groups) == ["資料", "スライド", "配信ページ"]
+    assert groups["スライド"] == ["docs/003_8da7d8b9ee6daeee/index.html"]
+    assert groups["配信ページ"] == ["docs/002_d502b1dd49aa2187/index.html"]
+    documents = groups["資料"]
+    assert sorted(documents) == sorted(
+        d.href for d in collection if d.kind == "document"
+    )
+    assert documents[:2] == [  # dated ones first, newest first
+        "docs/001_3a8888a9d5ffff60/index.html",  # 2024-05-16
+        "docs/course/index.html",  # 2024-03-01
+    ]
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def test_document_page_lists_the_episodes_that_link_into_it(site: Path) -> None:
+    tree = _tree(site / "docs/lstm-notes/index.html")
+    aside = tree.find(".//aside")
+    assert aside is not None and aside.get("class") == "backlinks"
+    (entry,) = [li for li in aside.iter("li") if li.find("time") is not None]
+    assert entry.find("a").get("href") == f"../../{SLUG}/index.html"
+    assert entry.find("time").get("datetime") == "2023-02-22"
+    pairs = [
+        [a.get("href") for a in li.iter("a")] for li in entry.iter("li") if li is not entry
+    ]
+    assert pairs == [
+        [f"../../{SLUG}/index.html#t0", "#b1"],  # LSTM → the block explaining it
+        [f"../../{SLUG}/index.html#t1", "#b4"],  # Transformer → its heading
+    ]
+    # the block itself links back to the episode's term (a heading does not: its name)
+    block = next(e for e in tree.iter() if e.get("id") == "b1")
+    refs = [a for a in block.iter("a") if a.get("class") == "block-ref"]
+    assert [a.get("href") for a in refs] == [f"../../{SLUG}/index.html#t0"]
+    heading = next(e for e in tree.iter() if e.get("id") == "b4")
+    assert not list(heading.iter("a"))
+
+
+def test_seed_pages_have_contents_nested_lists_and_links(site: Path) -> None:
+    deck = _tree(site / "docs/003_8da7d8b9ee6daeee/index.html")
+    contents = deck.find(".//nav[@class='doc-toc']")
+    assert contents is not None
+    targets = [a.get("href") for a in contents.iter("a")]
+    slides = [h for h in deck.iter("h2") if (h.text or "").startswith("スライド")]
+    assert targets == [f"#{h.get('id')}" for h in slides] and len(slides) == 51
+    links = {a.get("href"): a.get("rel") for a in deck.iter("a") if a.get("rel")}
+    assert links["https://arxiv.org/abs/2206.08896v1"] == "external noopener"
+    numbered = [ol for ol in deck.iter("ol") if "numbered" in (ol.get("class") or "")]
+    assert numbered  # "1. …" items keep their own numbers
+    notes = _tree(site / "docs/001_3a8888a9d5ffff60/index.html")
+    deepest = notes.findall(".//ul[@class='doc-list']/li/ul/li/ul/li/ul/li")
+    assert [li.get("id") for li in deepest][:2] == ["b54", "b55"]  # four levels, as written
+
+
+HOSTILE_DOC = (
+    "題名\n\n"
+    "<script>alert(1)</script> を見る。\n"
+    "参照:https://example.com/a?b=1&c=2)。詳しくは (https://example.com/x_(y)) へ\n"
+    "javascript:alert(1) と http://x\" onmouseover=\"alert(1) も\n"
+)
+
+
+def test_document_text_is_escaped_and_only_http_urls_are_links() -> None:
+    document = document_from_text("evil", HOSTILE_DOC, source="evil.txt")
+    page = render_document_page(document, [])
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    hrefs = [a.get("href") for a in tree.iter("a") if a.get("rel") == "external noopener"]
+    assert hrefs == ["https://example.com/a?b=1&c=2", "https://example.com/x_(y)", "http://x"]
+    assert 'href="https://example.com/a?b=1&amp;c=2"' in page
+    for element in tree.iter():
+        assert not any(name.startswith("on") for name in element.attrib), element.attrib
+        assert not (element.get("href") or "").startswith("javascript:")
+    assert "javascript:alert(1) と http://x" in "".join(tree.itertext())  # kept as text
+
+
+def test_linked_pieces_keep_the_text() -> None:
+    text = "出典:https://arxiv.org/abs/2206.08896v1。次 https://a.example/b, 終わり"
+    pieces = linked_pieces(text)
+    assert "".join(p.text for p in pieces) == text
+    assert [p.href for p in pieces if p.href] == [
+        "https://arxiv.org/abs/2206.08896v1",
+        "https://a.example/b",
+    ]
+
+
+def test_list_items_nest_under_the_item_before_them() -> None:
+    document = document_from_text("d", "- 一\n    - 二\n        - 三\n- 四\n  - 五\n")
+    (view,) = block_views(document.blocks)
+    shape = [(i.text, [(c.text, [g.text for g in c.items]) for c in i.items]) for i in view.items]
+    assert shape == [("一", [("二", ["三"])]), ("四", [("五", [])])]
+    assert not view.ordered
+    (numbered,) = block_views(document_from_text("n", "本文。\n1) 一\n2) 二\n").blocks[1:])
+    assert numbered.ordered
 
 
 # --------------------------------------------------------------------------- transcripts

@@ -6,15 +6,21 @@ import csv
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from postprocess.nlp import tokenize
 from postprocess.punctuation import (
     MARKS,
     MODEL_PATH,
+    TAGGER_FIELDS,
+    encode_for_tagger,
     load_model,
     restore_punctuation,
     score_punctuation,
     split_marks,
+    tagger_from_arrays,
+    tagger_values,
 )
 from tests.conftest import EPISODE_SEED
 
@@ -49,8 +55,30 @@ def episode_output() -> tuple[str, str]:
 
 def test_model_loads_and_is_small() -> None:
     model = load_model()
-    assert model.weights.shape[1] == 5
-    assert MODEL_PATH.stat().st_size < 15_000_000
+    assert model.linear.weights.shape[1] == 5
+    assert model.offsets.shape == (5,)
+    assert model.tagger is not None and model.tagger_weight > 0
+    assert MODEL_PATH.stat().st_size < 10_000_000
+
+
+def test_numpy_tagger_matches_the_torch_module() -> None:
+    """The exported arrays, run by numpy, give the trained module's log-probabilities."""
+    torch = pytest.importorskip("torch")
+    from tools.train_punctuation import TaggerShape, build_tagger, tagger_arrays
+
+    morphemes = tokenize(_OWN_SENTENCES[0] + "。" + _OWN_SENTENCES[1])
+    vocabularies = [
+        sorted({tagger_values(m)[f] for m in morphemes}) for f in range(len(TAGGER_FIELDS))
+    ]
+    shape = TaggerShape(hidden=16, dilations=(1, 2))
+    torch.manual_seed(0)
+    module = build_tagger(shape, vocabularies).eval()
+    tagger = tagger_from_arrays(tagger_arrays(module, vocabularies, shape))
+    ids = encode_for_tagger(morphemes, tagger.vocabularies)
+    assert (ids > 1).all()  # every value is in the vocabulary built from these morphemes
+    with torch.no_grad():
+        expected = torch.log_softmax(module(torch.from_numpy(ids)[None])[0], -1).numpy()
+    assert np.allclose(tagger.scores(morphemes), expected, atol=1e-2)
 
 
 def test_only_marks_change_on_the_episode(episode_output: tuple[str, str]) -> None:

@@ -1,0 +1,39 @@
+"""A back catalogue on a local Dask cluster of two workers, through prefect-dask."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flows.backfill import backfill
+from flows.pipeline import EpisodeJob
+
+FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("catalogue")
+    sources = []
+    for name in ("sample.vtt", "sample.srt", "sample.txt"):
+        target = folder / f"ep-{Path(name).suffix[1:]}{Path(name).suffix}"
+        shutil.copy(FIXTURES / name, target)
+        sources.append(target)
+    return sources
+
+
+def test_backfill_on_two_workers_publishes_every_episode(
+    prefect_harness: None, catalogue: list[Path], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.txt"
+    broken.write_bytes(b"")
+    jobs = [EpisodeJob(source=p) for p in [*catalogue, broken]]
+    result = backfill(jobs, tmp_path / "site", workers=2)
+    assert sorted(e.meta.slug for e in result.episodes) == ["ep-srt", "ep-txt", "ep-vtt"]
+    assert list(result.failed) == [str(broken)]
+    assert "broken.txt" in result.failed[str(broken)]
+    for slug in ("ep-srt", "ep-txt", "ep-vtt"):
+        assert (tmp_path / "site" / slug / "index.html").is_file()
+    assert result.index == tmp_path / "site" / "index.html"
