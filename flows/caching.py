@@ -2,8 +2,8 @@
 
 A task's key is the hash of: its name, the code and shipped data that shape its output
 (every module of the pipeline, the trained models, the glossaries), and the *content*
-of its inputs: an Episode by its JSON, a file by its bytes, a folder by its files. Change
-a glossary entry and only the stages that read the glossary miss the cache.
+of its inputs: an Episode by its JSON, a file by its path and bytes, a folder by its path
+and files. Change a glossary entry and only the stages that read the glossary miss the cache.
 """
 
 from __future__ import annotations
@@ -54,11 +54,14 @@ def _canonical_bytes(value: Any) -> bytes:
 
 
 def _path_bytes(path: Path) -> bytes:
+    # The path as given is keyed too: outputs name it (meta.source, meta.audio), and a
+    # result cached for a copy elsewhere would point at that copy, perhaps deleted since.
+    where = str(path).encode() + b"\0"
     if path.is_file():
-        return b"file:" + hashlib.sha256(path.read_bytes()).digest()
+        return b"file:" + where + hashlib.sha256(path.read_bytes()).digest()
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        return b"dir:" + b"".join(
+        return b"dir:" + where + b"".join(
             str(p.relative_to(path)).encode() + hashlib.sha256(p.read_bytes()).digest()
             for p in files
         )

@@ -71,7 +71,7 @@ from flows.exports import (
     timed_files,
 )
 from flows.sitedir import SITE_MARKER, check_site_dir
-from kikigaki.atomic import staged_directory
+from kikigaki.atomic import exclusive, staged_directory
 from kikigaki.document import (
     Annotation,
     CollectionDocument,
@@ -140,6 +140,16 @@ def publish_site(
     """
     out_dir = Path(out_dir)
     check_site_dir(out_dir)
+    with exclusive(out_dir):  # another run's episodes must not be lost between read and swap
+        return _publish(out_dir, episodes, collection, base_url)
+
+
+def _publish(
+    out_dir: Path,
+    episodes: Sequence[Episode],
+    collection: Sequence[CollectionDocument],
+    base_url: str | None,
+) -> Path:
     base = site_base_url(base_url) if base_url else _previous_base_url(out_dir)
     try:
         site_episodes = _site_episodes(out_dir, episodes)

@@ -81,3 +81,20 @@ def _swap_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def exclusive(target: Path) -> Iterator[None]:
+    """Hold ``target``'s lock (a ``.<name>.lock`` file beside it) for a read-modify-write
+    of the whole of ``target``, so that two runs publishing into one site take turns."""
+    if fcntl is None:
+        yield
+        return
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (target.parent / f".{target.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

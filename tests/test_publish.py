@@ -500,3 +500,17 @@ def test_out_is_a_file(
     target.write_text("x", encoding="utf-8")
     with pytest.raises(PublishError, match="not a folder"):
         publish_site(target, [episode], collection)
+
+
+def test_concurrent_publishes_of_different_episodes_keep_both(
+    tmp_path: Path, collection: list[CollectionDocument]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "site"
+    slugs = [f"ep-{n}" for n in range(4)]
+    episodes = [episode_factory.episode(slug=slug) for slug in slugs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda e: publish_site(out, [e], collection), episodes))
+    for slug in slugs:
+        assert (out / slug / "index.html").is_file(), slug
