@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,33 +69,38 @@ def _swap_in(staging: Path, target: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+_HELD = threading.local()  # folders this thread has locked (the lock is re-entrant)
+
+
+def _held() -> set[Path]:
+    if not hasattr(_HELD, "folders"):
+        _HELD.folders = set()
+    return _HELD.folders
+
+
 @contextlib.contextmanager
 def _swap_lock(folder: Path) -> Iterator[None]:
     """Swaps into one folder take turns: two at once would trip over each other's
     renames (one finds the target gone, or cannot put the old one back)."""
-    if fcntl is None:  # no flock (Windows): swaps are not serialised
+    folder = folder.resolve()
+    if fcntl is None or folder in _held():  # no flock (Windows), or already ours
         yield
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _held().add(folder)
         yield
     finally:
+        _held().discard(folder)
         os.close(fd)  # releases the lock
 
 
 @contextlib.contextmanager
 def exclusive(target: Path) -> Iterator[None]:
-    """Hold ``target``'s lock (a ``.<name>.lock`` file beside it) for a read-modify-write
-    of the whole of ``target``, so that two runs publishing into one site take turns."""
-    if fcntl is None:
-        yield
-        return
+    """Hold the lock of ``target``'s folder for a read-modify-write of the whole of
+    ``target``, so that two runs publishing into one site take turns."""
     target = target.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    with (target.parent / f".{target.name}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with _swap_lock(target.parent):
+        yield
