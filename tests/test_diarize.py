@@ -21,6 +21,7 @@ from transcribe.diarize import (  # noqa: E402
     diarize,
     diarize_episode,
     name_speakers,
+    segmentation_pass,
 )
 
 SAMPLE_RATE = 16_000
@@ -70,6 +71,14 @@ def test_overlapping_view_scores_better_on_overlapped_speech(sample_dir: Path,
     reference = sample_dir / "sample.rttm"
     assert not _overlap_free(overlapping)
     assert der(reference, overlapping) < der(reference, sample_turns)
+    assert der(reference, overlapping) <= 0.10
+
+
+def test_segmentation_pass_gives_local_speakers_per_window(sample_audio: np.ndarray) -> None:
+    activity = segmentation_pass(sample_audio)
+    assert activity.shape == (5, 589, 3)  # 30 s: windows start at 0, 5, ... 20 s
+    assert activity.dtype == np.uint8
+    assert activity.max() == 1 and activity.sum(2).max() <= 2  # at most two at once
 
 
 @pytest.mark.parametrize("bounds", [{"max_speakers": 1}, {"num_speakers": 1}])
@@ -189,6 +198,6 @@ def test_synthetic_three_speaker_episode(request: pytest.FixtureRequest, tmp_pat
     audio, _ = soundfile.read(episode.wav, dtype="float32")
     turns = diarize(audio)
     assert len({turn.speaker for turn in turns}) == 3
-    assert der(episode.rttm, turns) < 0.2
+    assert der(episode.rttm, turns) < 0.15
     bounded = diarize(audio, DiarizationSettings(max_speakers=2))
     assert len({turn.speaker for turn in bounded}) == 2
