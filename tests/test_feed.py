@@ -11,6 +11,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from flows.cli import main
@@ -311,3 +312,23 @@ def test_episode_pages_describe_their_audio_in_json_ld(
     assert "datePublished" not in raw and "timeRequired" not in raw
     assert raw["description"] == "説明 <b>だけ</b>"  # safe: written as \u003cb\u003e
     assert "<b>" not in (site / RAW_SLUG / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_standard_feed_reader_sees_episodes_transcripts_and_chapters(site: Path) -> None:
+    """What a podcast app's parser sees: feedparser, the reference RSS reader in Python."""
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "rss20"
+    entries = {entry.link.split("/")[-2]: entry for entry in feed.entries}  # <slug>/index.html
+    assert set(entries) == {AUDIO_SLUG, PLAIN_SLUG, RAW_SLUG}
+    audio = entries[AUDIO_SLUG]
+    (enclosure,) = audio.enclosures
+    assert enclosure.type == "audio/wav" and enclosure.href.startswith(BASE)
+    # feedparser keeps one attribute set per namespaced element: the last one given
+    assert audio.podcast_transcript["url"] == f"{BASE}{AUDIO_SLUG}/captions.vtt"
+    assert audio.podcast_chapters == {
+        "url": f"{BASE}{AUDIO_SLUG}/chapters.json",
+        "type": "application/json+chapters",
+    }
+    assert entries[RAW_SLUG].podcast_transcript["type"] == "application/json"
+    assert entries[PLAIN_SLUG].published_parsed[:3] == (2023, 1, 11)
