@@ -3,7 +3,7 @@
 A task's key is the hash of: its name, the code and shipped data that shape its output
 (every module of the pipeline, the trained models, the glossaries), and the *content*
 of its inputs: an Episode by its JSON, a file by its path and bytes, a folder by its path
-and files. Change a glossary entry and only the stages that read the glossary miss the cache.
+and files. Change a glossary entry and only the text stages that read the glossary miss the cache.
 """
 
 from __future__ import annotations
@@ -68,8 +68,10 @@ def _path_bytes(path: Path) -> bytes:
     return b"missing:" + str(path).encode()
 
 
-# Parameters that change how a task reports, not what it returns.
-_NOT_KEYED = frozenset({"show_progress"})
+# Parameters that change how a task reports, not what it returns; and the glossary the
+# ASR takes its hotwords from, which nudges spellings the terms stage corrects anyway:
+# keying ASR on it would make every glossary edit cost a full transcription.
+_NOT_KEYED = frozenset({"show_progress", "hotword_glossary"})
 
 
 def content_key(context: Any, parameters: dict[str, Any]) -> str:

@@ -108,6 +108,10 @@ def _add_transcribe(commands: argparse._SubParsersAction) -> None:
         help="a TOML glossary to add to the shipped AI/ML one (repeatable)",
     )
     command.add_argument("--keep-fillers", action="store_true", help="verbatim transcript")
+    command.add_argument(
+        "--retranscribe", action="store_true",
+        help="redo ASR and diarization even when cached (e.g. to hear a new glossary's terms)",
+    )
     command.add_argument("--collection", type=Path, default=None,
                          help="folder of the collection's documents (the shipped seeds/)")
     command.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -286,6 +290,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
         sidecar=sidecar,
         base_url=args.base_url,
+        retranscribe=args.retranscribe,
     )
     if not result.episode.sentences:
         print(f"kikigaki: {args.audio}: no speech found; the page has no transcript",

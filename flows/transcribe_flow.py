@@ -59,12 +59,15 @@ class _Percent:
 
 @task(name="asr", **_CACHED, **_IO_RETRIES)
 def asr_task(
-    audio: Path, settings: AsrSettings, glossary: Glossary, slug: str | None, show_progress: bool
+    audio: Path, settings: AsrSettings, hotword_glossary: Glossary, slug: str | None,
+    show_progress: bool
 ) -> Episode:
+    """Not keyed on ``hotword_glossary`` (see ``flows.caching``): a glossary edit reruns
+    the text stages, which apply it, and not an hour of ASR; ``retranscribe`` does."""
     percent = _Percent("asr", sys.stderr if show_progress else None)
     with percent.progress.stage("asr"):
         episode = transcribe_audio(
-            audio, settings, hotwords=partial(pick_hotwords, glossary), progress=percent
+            audio, settings, hotwords=partial(pick_hotwords, hotword_glossary), progress=percent
         )
     if slug:
         meta = episode.meta.model_copy(update={"slug": slug})
@@ -107,18 +110,25 @@ def transcribe_episode(
     show_progress: bool = True,
     sidecar: Sidecar | None = None,
     base_url: str | None = None,
+    retranscribe: bool = False,
 ) -> RecleanResult:
-    """Transcribe ``audio``, find its speakers and publish its show notes into ``out``."""
+    """Transcribe ``audio``, find its speakers and publish its show notes into ``out``.
+
+    ``retranscribe`` runs ASR and diarization again even when cached, e.g. to use the
+    terms of an edited glossary as hotwords.
+    """
     stream = sys.stderr if show_progress else None
     progress = StageProgress(TRANSCRIBE_STAGES, "transcribe", stream=stream)
     audio = Path(audio)
     with progress.stage("glossary"):
         glossary = glossary_task(tuple(Path(p) for p in glossary_paths), sidecar)
     with progress.stage("asr"):
-        episode = asr_task(audio, asr or AsrSettings(), glossary, slug, show_progress)
+        episode = asr_task.with_options(refresh_cache=retranscribe)(
+            audio, asr or AsrSettings(), glossary, slug, show_progress
+        )
     with progress.stage("diarize"):
         if diarize and episode.segments:
-            episode = diarize_task(
+            episode = diarize_task.with_options(refresh_cache=retranscribe)(
                 episode, audio, diarization or DiarizationSettings(), show_progress
             )
         names = tuple(speaker_names) or (sidecar.speaker_names if sidecar else ())

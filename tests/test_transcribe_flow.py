@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from flows.cli import EXIT_BAD_INPUT, main
+from flows.transcribe_flow import transcribe_episode
 from kikigaki.document import Episode, Segment, Turn, Word
 from transcribe.align import split_segments_by_speaker
+from transcribe.diarize import DiarizationSettings
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +131,32 @@ def test_sentence_times_snap_to_the_words_not_to_the_pause() -> None:
     sentences = split_into_sentences(episode).sentences
     assert [(s.text, s.start, s.end) for s in sentences] == [
         ("今日は晴れです。", 0.0, 1.3), ("そうですね。", 3.0, 4.0)]
+
+
+def _task_states(state: object) -> dict[str, str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    run_id = state.state_details.flow_run_id  # type: ignore[attr-defined]
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+        )
+    return {run.name.rsplit("-", 1)[0]: run.state_name for run in runs}
+
+
+def test_a_glossary_edit_reruns_the_text_stages_only(
+    published: Path, synthetic: Path, tmp_path: Path
+) -> None:
+    glossary = tmp_path / "extra.toml"
+    glossary.write_text('[[term]]\ncanonical = "ウォームアップ"\nreading = "ウォームアップ"\n',
+                        encoding="utf-8")
+    common = {"audio": synthetic, "out": published.parent, "slug": "talk",
+              "speaker_names": ("市來", "ゲスト"), "show_progress": False,
+              "diarization": DiarizationSettings(max_speakers=3), "return_state": True}
+    edited = _task_states(transcribe_episode(glossary_paths=(glossary,), **common))
+    assert edited["asr"] == edited["diarize"] == "Cached", edited
+    assert edited["terms"] != "Cached", edited
+    redone = _task_states(transcribe_episode(glossary_paths=(glossary,), retranscribe=True,
+                                             **common))
+    assert redone["asr"] != "Cached" and redone["diarize"] != "Cached", redone
