@@ -169,7 +169,7 @@ def _add_filters(commands: argparse._SubParsersAction) -> None:
         "segment", help="filter: one sentence per line in, topic boundaries as JSON out"
     )
     segment.add_argument(
-        "--min-sentences", type=int, default=8, help="shortest topic, in sentences (8)"
+        "--min-sentences", type=int, default=10, help="shortest topic, in sentences (10)"
     )
     segment.add_argument("--no-titles", action="store_true", help="boundaries only")
 
@@ -183,7 +183,7 @@ def _add_eval(commands: argparse._SubParsersAction) -> None:
     topics = kinds.add_parser("topics", help="Pk and WindowDiff; blank line between topics")
     topics.add_argument("references", type=Path, nargs="+")
     topics.add_argument("--predicted", type=Path, nargs="+", default=[])
-    topics.add_argument("--min-sentences", type=int, default=8)
+    topics.add_argument("--min-sentences", type=int, default=10)
     terms = kinds.add_parser("terms", help="share of listed mishearings corrected")
     terms.add_argument("path", type=Path)
     terms.add_argument("--expect", type=Path, required=True, help="misheard<TAB>canonical")

@@ -82,7 +82,7 @@ def read_topic_reference(path: Path) -> tuple[list[str], list[int]]:
 
 
 def eval_topics(
-    references: Sequence[Path], predicted: Sequence[Path] = (), min_sentences: int = 8
+    references: Sequence[Path], predicted: Sequence[Path] = (), min_sentences: int = 10
 ) -> dict:
     files = []
     for i, path in enumerate(references):

@@ -54,7 +54,7 @@ def sentence_lines(text: str) -> list[str]:
     return [line.rstrip("\r") for line in lines]
 
 
-def segment(lines: Sequence[str], *, min_sentences: int = 8, titles: bool = True) -> dict:
+def segment(lines: Sequence[str], *, min_sentences: int = 10, titles: bool = True) -> dict:
     """Topic segments of ``lines`` (one sentence each): where each starts, and its title.
 
     Blank lines take part in no decision; they belong to the segment they fall in.

@@ -30,10 +30,12 @@ from postprocess.nlp import Morpheme, tokenize
 
 TITLE_MAX_CHARS = 20
 SUMMARY_MAX_CHARS = 120
+# The shortest chapter (sentences), and the chapter-count scale and the depths below, were
+# chosen on the corpora's "tune" split with tools/tune_topics.py (table in its docstring).
 # Characters of text per chapter, roughly: the floor and the ceiling on how many chapters
 # a text gets scale with its length.
 CHARS_PER_CHAPTER_FLOOR = 1_500
-CHARS_PER_CHAPTER_CEILING = 850
+CHARS_PER_CHAPTER_CEILING = 1_200
 # A valley this deep (in standard deviations of the blended similarity) is a boundary even
 # beyond the length-based ceiling: text that changes subject abruptly.
 STRONG_DEPTH = 2.0
@@ -86,7 +88,7 @@ class Phrase:
 def segment_topics(
     episode: Episode,
     *,
-    min_chapter_sentences: int = 8,
+    min_chapter_sentences: int = 10,
     max_chapters: int | None = None,
     glossary_terms: Iterable[str] | None = None,
 ) -> Episode:
@@ -120,7 +122,7 @@ def segment_topics(
 
 
 def boundaries_for(
-    sentences: Sequence[str], *, min_sentences: int = 8, max_segments: int | None = None
+    sentences: Sequence[str], *, min_sentences: int = 10, max_segments: int | None = None
 ) -> list[int]:
     """0-based indices where topics start (the first is always 0) in ``sentences``."""
     if not sentences:

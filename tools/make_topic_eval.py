@@ -7,8 +7,9 @@ Each document concatenates passages of different conversations (casual chat dial
 Diet speeches), one sentence per line and a blank line where the conversation changes,
 which is the format ``kikigaki eval topics`` reads. Only conversations in the punctuation
 model's "dev" split are used (the same hash as ``tools/train_punctuation.py``), so nothing
-here was seen in training. The documents are written outside the repository: the corpus
-text is not ours to redistribute.
+here was seen in training; ``--split tune`` takes the "tune" split instead, on which the
+segmenter's settings are chosen (``tools/tune_topics.py``). The documents are written
+outside the repository: the corpus text is not ours to redistribute.
 """
 
 from __future__ import annotations
@@ -32,23 +33,23 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text.replace("\n", "")) if len(s.strip()) > 1]
 
 
-def chat_conversations(root: Path) -> Iterator[list[str]]:
+def chat_conversations(root: Path, split: str = "dev") -> Iterator[list[str]]:
     turns: dict[str, list[str]] = {}
     path = root / "real_persona_chat" / "utterances.tsv.gz"
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            if split_of(row["dialogue_id"], TRAINING_SEED) == "dev":
+            if split_of(row["dialogue_id"], TRAINING_SEED) == split:
                 turns.setdefault(row["dialogue_id"], []).append(row["text"].replace("\\n", ""))
     for key in sorted(turns, key=int):
         yield [t.strip() for t in turns[key] if t.strip()]
 
 
-def diet_conversations(root: Path) -> Iterator[list[str]]:
+def diet_conversations(root: Path, split: str = "dev") -> Iterator[list[str]]:
     path = root / "kokkai_diet_speeches" / "speeches.jsonl.gz"
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:
             record = json.loads(line)
-            if record["date"] < "1990" or split_of(record["speech_id"], TRAINING_SEED) != "dev":
+            if record["date"] < "1990" or split_of(record["speech_id"], TRAINING_SEED) != split:
                 continue
             found = sentences(record["text"])
             if len(found) >= 12:
@@ -87,11 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--documents", type=int, default=20, help="per source (20)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--split", choices=("dev", "tune"), default="dev",
+                        help="dev: to report; tune: to choose settings (tools/tune_topics.py)")
+    parser.add_argument("--lengths", type=int, nargs=2, metavar=("SHORTEST", "LONGEST"),
+                        help="passage lengths in sentences (default: chat 10-20, Diet 10-25)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
+    chat, diet = (args.lengths, args.lengths) if args.lengths else ((10, 20), (10, 25))
     sources = {
-        "chat": (list(chat_conversations(args.corpora)), 10, 20),
-        "diet": (list(diet_conversations(args.corpora)), 10, 25),
+        "chat": (list(chat_conversations(args.corpora, args.split)), *chat),
+        "diet": (list(diet_conversations(args.corpora, args.split)), *diet),
     }
     for name, (conversations, shortest, longest) in sources.items():
         made = documents(conversations, args.documents, rng, shortest, longest)
