@@ -11,10 +11,12 @@ reported by name and left out, and the others are still published.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dask
 from prefect import flow, task
 from prefect.futures import wait
 from prefect_dask import DaskTaskRunner
@@ -60,9 +62,19 @@ def backfill(
 ) -> BackfillResult:
     """Run ``backfill_flow`` on a Dask runner made for this call."""
     runner = task_runner(workers, address)
-    return backfill_flow.with_options(task_runner=runner)(
-        list(jobs), out, tuple(glossary_paths), collection_dir
-    )
+    with dask.config.set(_worker_threads(workers) if not address else {}):
+        return backfill_flow.with_options(task_runner=runner)(
+            list(jobs), out, tuple(glossary_paths), collection_dir
+        )
+
+
+def _worker_threads(workers: int) -> dict[str, int]:
+    """Each local worker's share of the cores, for torch and CTranslate2 alike: Dask's
+    default of one thread would leave a lone worker using half the machine, and more
+    than the share puts two workers' threads on each core, which is slower than either."""
+    share = max(1, (os.cpu_count() or 1) // max(1, workers))
+    return {f"distributed.nanny.pre-spawn-environ.{name}": share
+            for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 @flow(name="backfill")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -37,3 +38,15 @@ def test_backfill_on_two_workers_publishes_every_episode(
     for slug in ("ep-srt", "ep-txt", "ep-vtt"):
         assert (tmp_path / "site" / slug / "index.html").is_file()
     assert result.index == tmp_path / "site" / "index.html"
+
+
+def test_local_workers_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.backfill import _worker_threads
+    from transcribe.asr import AsrSettings
+
+    cores = os.cpu_count() or 1
+    assert set(_worker_threads(1).values()) == {cores}
+    assert set(_worker_threads(2 * cores).values()) == {1}
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert AsrSettings().resolved_threads() == 1
+    assert AsrSettings(cpu_threads=3).resolved_threads() == 3

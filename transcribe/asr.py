@@ -120,7 +120,11 @@ class AsrSettings:
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
 
     def resolved_threads(self) -> int:
-        return self.cpu_threads or os.cpu_count() or 1
+        # OMP_NUM_THREADS is how a batch runner (Dask's workers) shares out the cores;
+        # ignoring it would put several processes' threads on each core.
+        from_env = os.environ.get("OMP_NUM_THREADS", "")
+        return self.cpu_threads or (int(from_env) if from_env.isdigit() else 0) \
+            or os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
