@@ -76,7 +76,7 @@ def run_flow(audio: Path) -> dict[str, float]:
     from postprocess.terms import correct_terms
     from postprocess.topics import segment_topics
     from transcribe.align import split_segments_by_speaker
-    from transcribe.asr import AsrSettings, load_model, transcribe_audio
+    from transcribe.asr import AsrSettings, load_model, release_models, transcribe_audio
     from transcribe.audio import decode_to_memmap
     from transcribe.diarize import diarize_episode
     from transcribe.hotwords import pick_hotwords
@@ -85,26 +85,30 @@ def run_flow(audio: Path) -> dict[str, float]:
     glossary = default_glossary()
     collection = related_documents(load_collection(seeds_dir()))
     times: dict[str, float] = {}
+    peaks = {"models": _peak_mb()}  # peak resident MB when each stage has finished
 
     def timed(name: str, work):  # type: ignore[no-untyped-def]
         began = time.perf_counter()
         result = work()
         times[name] = time.perf_counter() - began
+        peaks[name] = _peak_mb()
         return result
 
     episode = timed("asr", lambda: transcribe_audio(
         audio, hotwords=partial(pick_hotwords, glossary)))
+    release_models()  # as the flow does
     with tempfile.TemporaryDirectory() as scratch:
         began = time.perf_counter()
         waveform = decode_to_memmap(audio, Path(scratch) / "audio.f32")
         episode = diarize_episode(episode, waveform)
         times["diarize"] = time.perf_counter() - began
+        peaks["diarize"] = _peak_mb()
         del waveform
     episode = timed("text", lambda: group_paragraphs(segment_topics(split_into_sentences(
         correct_terms(remove_fillers(split_segments_by_speaker(episode)), glossary)))))
     timed("annotate", lambda: annotate(episode, collection, glossary))
-    return {**times, "peak_mb": _peak_mb(), "sentences": len(episode.sentences),
-            "speakers": len(episode.speakers)}
+    return {**times, "peak_mb": _peak_mb(), "peaks": peaks,
+            "sentences": len(episode.sentences), "speakers": len(episode.speakers)}
 
 
 def run_baseline(audio: Path) -> dict[str, float]:
@@ -162,6 +166,7 @@ def _print_row(minutes: float, seconds: float, flow: dict, base: dict | None) ->
             f" {(flow['text'] + flow['annotate']) / seconds:.3f}), peak {flow['peak_mb']:.0f} MB,"
             f" {flow['speakers']} speakers, {flow['sentences']} sentences")
     print(line)
+    print("  peak MB after " + ", ".join(f"{k} {v:.0f}" for k, v in flow["peaks"].items()))
     if base:
         print(f"  bare faster-whisper RTF {base['asr'] / seconds:.3f},"
               f" peak {base['peak_mb']:.0f} MB;"

@@ -69,12 +69,13 @@ def audio_stages(
     job: EpisodeJob, glossary: Glossary, related: Sequence[CollectionDocument]
 ) -> Episode:
     from transcribe.align import split_segments_by_speaker
-    from transcribe.asr import transcribe_audio
+    from transcribe.asr import release_models, transcribe_audio
     from transcribe.audio import decode_to_memmap
     from transcribe.diarize import diarize_episode, name_speakers
     from transcribe.hotwords import pick_hotwords
 
     episode = transcribe_audio(job.source, hotwords=partial(pick_hotwords, glossary))
+    release_models()
     if job.slug:
         episode = episode.model_copy(
             update={"meta": episode.meta.model_copy(update={"slug": job.slug})}

@@ -37,7 +37,7 @@ from kikigaki.resources import seeds_dir
 from kikigaki.sidecar import Sidecar
 from postprocess.glossary import Glossary
 from transcribe.align import split_segments_by_speaker
-from transcribe.asr import AsrSettings, transcribe_audio
+from transcribe.asr import AsrSettings, release_models, transcribe_audio
 from transcribe.audio import decode_to_memmap
 from transcribe.diarize import DiarizationSettings, diarize_episode, name_speakers
 from transcribe.hotwords import pick_hotwords
@@ -69,6 +69,7 @@ def asr_task(
         episode = transcribe_audio(
             audio, settings, hotwords=partial(pick_hotwords, hotword_glossary), progress=percent
         )
+    release_models()
     if slug:
         meta = episode.meta.model_copy(update={"slug": slug})
         episode = episode.model_copy(update={"meta": meta})

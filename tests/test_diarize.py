@@ -47,6 +47,28 @@ def sample_turns(sample_audio: np.ndarray) -> list[Turn]:
     return diarize(sample_audio)
 
 
+def _resident_kb(path: Path) -> int:
+    """Resident kB of this process's mappings of ``path`` (Linux /proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if line[:1].isalnum() and "-" in line.split()[0]:  # a mapping's header line
+            inside = line.endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux /proc")
+def test_a_mapped_waveform_is_not_left_resident(sample_audio: np.ndarray, sample_turns,
+                                                tmp_path: Path) -> None:
+    path = tmp_path / "audio.f32"
+    sample_audio.tofile(path)
+    mapped = np.memmap(path, dtype=np.float32, mode="r")
+    assert diarize(mapped) == sample_turns  # the same turns as from memory
+    assert _resident_kb(path) < 64  # the 1.9 MB file was read through, then let go
+    del mapped
+
+
 def _overlap_free(turns: list[Turn]) -> bool:
     return all(a.end <= b.start for a, b in itertools.pairwise(turns))
 

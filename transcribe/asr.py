@@ -33,6 +33,7 @@ characters, and ``probability`` is ``None`` to mark them as estimates.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import re
 import unicodedata
@@ -150,6 +151,13 @@ def load_model(settings: AsrSettings) -> Any:
         settings.resolved_compute_type(),
         settings.resolved_threads(),
     )
+
+
+def release_models() -> None:
+    """Drop the loaded Whisper models. The flows call this once the ASR is done: the
+    model's half gigabyte would otherwise sit under diarization and GiNZA's peaks."""
+    _cached_model.cache_clear()
+    gc.collect()
 
 
 @functools.lru_cache(maxsize=2)

@@ -40,7 +40,9 @@ over; a 5 s step (half-overlapping windows) embeds it twice and measured as accu
 our benchmarks, so it is the default. Memory is bounded for long files: windows are
 processed in batches, only the hard (uint8) window activations, one embedding per
 (window, speaker) and one value per output frame and speaker are kept; clustering sees
-at most ``max_cluster_embeddings`` embeddings (the rest are only matched).
+at most ``max_cluster_embeddings`` embeddings (the rest are only matched). Audio given
+as a memory-mapped file (``transcribe.audio.decode_to_memmap``) has its pages dropped
+once read, so it never becomes resident as a whole.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from __future__ import annotations
 import bisect
 import importlib.metadata
 import itertools
+import mmap
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -191,8 +194,44 @@ def _fbank_to_frame() -> np.ndarray:
     return np.clip(frames, 0, FRAMES_PER_WINDOW - 1)
 
 
+class _PageReleaser:
+    """Drops the pages of a memory-mapped waveform that have been read.
+
+    A mapped file's pages count in the process's resident memory once touched and stay
+    until unmapped, so reading a 2-hour episode (460 MB as float32) through its mapping
+    would make all of it resident; dropping them as the windows move on keeps memory
+    flat in the episode's length. Other arrays are left alone.
+    """
+
+    def __init__(self, waveform: np.ndarray) -> None:
+        mapping = getattr(waveform, "_mmap", None)
+        usable = isinstance(waveform, np.memmap) and hasattr(mmap, "MADV_DONTNEED")
+        self.mapping = mapping if usable else None
+        self.itemsize = waveform.itemsize
+        self.head = int(getattr(waveform, "offset", 0)) % mmap.ALLOCATIONGRANULARITY
+
+    def __call__(self, before_sample: int) -> None:
+        """Drop the pages holding samples before ``before_sample``."""
+        if self.mapping is None:
+            return
+        length = (self.head + before_sample * self.itemsize) // mmap.PAGESIZE * mmap.PAGESIZE
+        if length > 0:
+            self.mapping.madvise(mmap.MADV_DONTNEED, 0, min(length, len(self.mapping)))
+
+
+def _has_signal(waveform: np.ndarray, release: Callable[[int], None]) -> bool:
+    chunk = 60 * SAMPLE_RATE
+    for start in range(0, len(waveform), chunk):
+        found = bool(np.any(waveform[start : start + chunk]))
+        release(start + chunk)
+        if found:
+            return True
+    return False
+
+
 def _analyse_windows(waveform: np.ndarray, settings: DiarizationSettings,
-                     progress: Progress | None) -> _Windows:
+                     progress: Progress | None,
+                     release: Callable[[int], None] = lambda _: None) -> _Windows:
     from transcribe.campplus import EMBEDDING_DIM
 
     segmentation = load_segmentation(settings.segmentation_model, settings.device)
@@ -212,6 +251,7 @@ def _analyse_windows(waveform: np.ndarray, settings: DiarizationSettings,
             _embed_window(embedding, chunk, activity[index], fbank_frames, settings,
                           embeddings[index], seconds[index])
         done += len(batch)
+        release(int(starts[done]) if done < len(starts) else len(waveform))
         if progress is not None:
             progress(done / len(starts))
     return _Windows(starts, activity, embeddings, seconds)
@@ -465,11 +505,12 @@ def diarize(waveform: np.ndarray, settings: DiarizationSettings | None = None,
     time. Without it, overlapping speech yields overlapping turns (a better DER).
     """
     settings = settings or DiarizationSettings()
+    release = _PageReleaser(waveform)
     waveform = np.ascontiguousarray(np.asarray(waveform, dtype=np.float32).reshape(-1))
-    if len(waveform) == 0 or not np.any(waveform):
+    if len(waveform) == 0 or not _has_signal(waveform, release):
         return []
     with _torch_threads(settings.threads):
-        windows = _analyse_windows(waveform, settings, progress)
+        windows = _analyse_windows(waveform, settings, progress, release)
     assignment, weights = _assign_local_speakers(windows, settings)
     if assignment.max() < 0:
         return []
