@@ -136,6 +136,25 @@ def test_speech_in_another_language_is_refused_with_a_hint() -> None:
     assert "\n" not in message
 
 
+def test_the_batched_language_check_is_judged_over_the_first_batch_of_speech() -> None:
+    from transcribe.asr import _LanguageGuard
+
+    guard = _LanguageGuard("ja", Path("intro.wav"))
+    english_jingle = [("<|en|>", 0.97), ("<|ja|>", 0.02)]
+    japanese = [("<|ja|>", 0.98), ("<|en|>", 0.01)]
+    guard.check([english_jingle, japanese, japanese])  # an English intro alone is no reason
+    assert guard.done
+    with pytest.raises(InputError, match="English"):
+        _LanguageGuard("ja", Path("talk.wav")).check([english_jingle, english_jingle])
+
+
+def test_sequential_decoding_still_refuses_another_language() -> None:
+    from transcribe.asr import AsrSettings
+
+    with pytest.raises(InputError, match="--language en"):
+        transcribe_audio(ENGLISH, AsrSettings(batched=False, beam_size=1))
+
+
 def test_bad_audio_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "empty.wav").write_bytes(b"")
     with pytest.raises(InputError, match="empty"):
