@@ -6,7 +6,8 @@ Timed files, beside an episode's page:
   in a ``<v Name>`` voice tag.
 - ``captions.srt``: the same cues as SubRip.
 - ``chapters.json``: Podcasting 2.0 JSON Chapters 1.2 (``startTime`` in seconds).
-- ``diarization.rttm``: the diarizer's turns, one ``SPEAKER`` line each.
+- ``diarization.rttm``: the diarizer's turns with overlapped speech kept (the
+  overlapping view; the exclusive ``turns`` when there is none), one ``SPEAKER`` line each.
 
 Only sentences with a start and an end become cues; an untimed transcript has no captions.
 
@@ -139,7 +140,7 @@ def rttm(episode: Episode) -> str:
     lines = [
         f"SPEAKER {uri} 1 {turn.start:.3f} {turn.end - turn.start:.3f} <NA> <NA> "
         f"{turn.speaker} <NA> <NA>"
-        for turn in episode.turns
+        for turn in episode.overlapping_turns or episode.turns
     ]
     return "\n".join(lines) + ("\n" if lines else "")
 

@@ -86,7 +86,7 @@ class Chapter(_Model):
 
 
 class Turn(_Model):
-    """A stretch of audio in which one speaker talks (the diarizer's exclusive view)."""
+    """A stretch of audio in which one speaker talks."""
 
     start: float
     end: float
@@ -158,7 +158,10 @@ class Episode(_Model):
     sentences: list[Sentence] = Field(default_factory=list)
     paragraphs: list[Paragraph] = Field(default_factory=list)
     speakers: list[Speaker] = Field(default_factory=list)
-    turns: list[Turn] = Field(default_factory=list)
+    turns: list[Turn] = Field(default_factory=list)  # exclusive: one speaker at a time
+    # The diarizer's view with overlapped speech kept (several speakers at once); same
+    # speaker ids as ``turns``. Words are assigned by ``turns``; the RTTM export holds this.
+    overlapping_turns: list[Turn] = Field(default_factory=list)
     chapters: list[Chapter] = Field(default_factory=list)
     summary: list[str] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)

@@ -153,6 +153,20 @@ def test_episode_words_each_get_one_speaker(sample_dir: Path, sample_audio: np.n
     assert result.meta.duration == pytest.approx(30.0, abs=0.1)
 
 
+def test_the_episode_keeps_the_overlapping_view_for_its_rttm(sample_dir: Path,
+                                                            sample_audio: np.ndarray,
+                                                            sample_turns: list[Turn]) -> None:
+    from flows.exports import rttm
+
+    result = diarize_episode(Episode(), sample_audio)
+    assert result.turns == sample_turns  # words are assigned by the exclusive view
+    assert not _overlap_free(result.overlapping_turns)
+    assert {t.speaker for t in result.overlapping_turns} == {t.speaker for t in result.turns}
+    exported = parse_rttm(rttm(result))["episode"]
+    assert len(exported) == len(result.overlapping_turns)
+    assert der(sample_dir / "sample.rttm", exported) <= 0.10
+
+
 def test_a_word_across_a_speaker_change_goes_to_the_larger_share() -> None:
     turns = [Turn(start=0.0, end=1.0, speaker="A"), Turn(start=1.0, end=2.0, speaker="B"),
              Turn(start=3.0, end=4.0, speaker="A")]

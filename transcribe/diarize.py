@@ -53,7 +53,7 @@ import itertools
 import mmap
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -486,11 +486,15 @@ def _tidy(turns: list[tuple[float, float, int]],
     return [turn for turn in merged if turn[1] - turn[0] >= settings.min_turn_seconds]
 
 
-def _labelled(turns: list[tuple[float, float, int]]) -> list[Turn]:
-    """SPEAKER_00, SPEAKER_01, ... in order of first appearance."""
+def _names_by_first_appearance(turns: list[tuple[float, float, int]]) -> dict[int, str]:
+    """SPEAKER_00, SPEAKER_01, ... for each label, in order of first appearance."""
     names: dict[int, str] = {}
     for _, _, label in turns:
         names.setdefault(label, f"SPEAKER_{len(names):02d}")
+    return names
+
+
+def _labelled(turns: list[tuple[float, float, int]], names: dict[int, str]) -> list[Turn]:
     return [Turn(start=round(s, 3), end=round(e, 3), speaker=names[k]) for s, e, k in turns]
 
 
@@ -505,26 +509,37 @@ def diarize(waveform: np.ndarray, settings: DiarizationSettings | None = None,
     time. Without it, overlapping speech yields overlapping turns (a better DER).
     """
     settings = settings or DiarizationSettings()
+    exclusive, overlapping = diarize_views(waveform, settings, progress)
+    return exclusive if settings.exclusive else overlapping
+
+
+def diarize_views(waveform: np.ndarray, settings: DiarizationSettings | None = None,
+                  progress: Progress | None = None) -> tuple[list[Turn], list[Turn]]:
+    """(exclusive, overlapping) turns from one analysis, with the same speaker labels.
+
+    The exclusive view gives one speaker at a time (words are assigned by it); the
+    overlapping view keeps every speaker of overlapped speech (what an RTTM should say).
+    """
+    settings = settings or DiarizationSettings()
     release = _PageReleaser(waveform)
     waveform = np.ascontiguousarray(np.asarray(waveform, dtype=np.float32).reshape(-1))
     if len(waveform) == 0 or not _has_signal(waveform, release):
-        return []
+        return [], []
     with _torch_threads(settings.threads):
         windows = _analyse_windows(waveform, settings, progress, release)
     assignment, weights = _assign_local_speakers(windows, settings)
     if assignment.max() < 0:
-        return []
+        return [], []
     scores, count = _aggregate(windows, assignment, weights, len(waveform))
     duration = len(waveform) / SAMPLE_RATE
-    if settings.exclusive:
-        turns = _tidy(_frames_to_turns(_exclusive_frames(scores, count), duration), settings)
-    else:
-        active = _overlapping_frames(scores, count)
-        turns = []
-        for speaker in range(active.shape[1]):
-            labels = np.where(active[:, speaker], speaker, -1)
-            turns += _tidy(_frames_to_turns(labels, duration), settings)
-    return _labelled(sorted(turns))
+    exclusive = _tidy(_frames_to_turns(_exclusive_frames(scores, count), duration), settings)
+    active = _overlapping_frames(scores, count)
+    overlapping = []
+    for speaker in range(active.shape[1]):
+        labels = np.where(active[:, speaker], speaker, -1)
+        overlapping += _tidy(_frames_to_turns(labels, duration), settings)
+    names = _names_by_first_appearance(sorted(exclusive) + sorted(overlapping))
+    return _labelled(sorted(exclusive), names), _labelled(sorted(overlapping), names)
 
 
 class _torch_threads:
@@ -548,13 +563,14 @@ class _torch_threads:
 def diarize_episode(episode: Episode, waveform: np.ndarray,
                     settings: DiarizationSettings | None = None,
                     progress: Progress | None = None) -> Episode:
-    """Set ``turns`` and ``speakers``; give every word and segment one speaker.
+    """Set ``turns`` (exclusive), ``overlapping_turns`` and ``speakers``; give every
+    word and segment one speaker.
 
     A word goes to the turn it overlaps most (the nearest turn when it overlaps none),
     so a speaker change never falls inside a word; segments are assigned the same way.
     """
-    settings = replace(settings or DiarizationSettings(), exclusive=True)
-    turns = diarize(waveform, settings, progress)
+    settings = settings or DiarizationSettings()
+    turns, overlapping = diarize_views(waveform, settings, progress)
     speakers = [Speaker(id=label) for label in _first_appearance(turns)]
     words = [w.model_copy(update={"speaker": s})
              for w, s in zip(episode.words, assign_speakers(episode.words, turns), strict=True)]
@@ -563,8 +579,8 @@ def diarize_episode(episode: Episode, waveform: np.ndarray,
     meta = episode.meta
     if meta.duration is None:
         meta = meta.model_copy(update={"duration": round(len(waveform) / SAMPLE_RATE, 3)})
-    return episode.with_stage("diarize", turns=turns, speakers=speakers, words=words,
-                              segments=segments, meta=meta)
+    return episode.with_stage("diarize", turns=turns, overlapping_turns=overlapping,
+                              speakers=speakers, words=words, segments=segments, meta=meta)
 
 
 def _first_appearance(turns: Sequence[Turn]) -> list[str]:
