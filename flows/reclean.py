@@ -146,6 +146,22 @@ def reclean_episode(
         glossary = glossary_task(tuple(Path(p) for p in glossary_paths), sidecar)
     with progress.stage("normalize"):
         episode = normalize_task(episode)
+    return clean_and_publish(
+        episode, progress, glossary, keep_fillers, sidecar, collection_dir, Path(out), base_url
+    )
+
+
+def clean_and_publish(
+    episode: Episode,
+    progress: StageProgress,
+    glossary: Glossary,
+    keep_fillers: bool,
+    sidecar: Sidecar | None,
+    collection_dir: Path | None,
+    out: Path,
+    base_url: str | None,
+) -> RecleanResult:
+    """The text stages from fillers on, then publishing: shared by both episode flows."""
     with progress.stage("fillers"):
         episode = fillers_task(episode, keep_fillers)
     with progress.stage("terms"):
@@ -159,7 +175,7 @@ def reclean_episode(
     with progress.stage("annotate"):
         episode = annotate_task(episode, collection, glossary)
     with progress.stage("publish"):
-        index = publish_site(Path(out), [episode], collection_dir, base_url)
+        index = publish_site(out, [episode], collection_dir, base_url)
     page = index.parent / episode.meta.slug / "index.html"
     return RecleanResult(episode=episode, page=page, timings=progress.timings)
 

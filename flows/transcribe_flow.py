@@ -22,18 +22,10 @@ from flows.progress import StageProgress
 from flows.reclean import (
     _IO_RETRIES,
     RecleanResult,
-    annotate_task,
-    collection_task,
-    fillers_task,
+    clean_and_publish,
     glossary_task,
-    publish_site,
-    sentences_task,
-    sidecar_task,
-    terms_task,
-    topics_task,
 )
 from kikigaki.document import Episode
-from kikigaki.resources import seeds_dir
 from kikigaki.sidecar import Sidecar
 from postprocess.glossary import Glossary
 from transcribe.align import split_segments_by_speaker
@@ -134,19 +126,6 @@ def transcribe_episode(
             )
         names = tuple(speaker_names) or (sidecar.speaker_names if sidecar else ())
         episode = align_task(episode, names)
-    with progress.stage("fillers"):
-        episode = fillers_task(episode, keep_fillers)
-    with progress.stage("terms"):
-        episode = terms_task(episode, glossary)
-    with progress.stage("sentences"):
-        episode = sentences_task(episode)
-    with progress.stage("topics"):
-        episode = sidecar_task(topics_task(episode), sidecar)
-    with progress.stage("collection"):
-        collection = collection_task(Path(collection_dir or seeds_dir()))
-    with progress.stage("annotate"):
-        episode = annotate_task(episode, collection, glossary)
-    with progress.stage("publish"):
-        index = publish_site(Path(out), [episode], collection_dir, base_url)
-    page = index.parent / episode.meta.slug / "index.html"
-    return RecleanResult(episode=episode, page=page, timings=progress.timings)
+    return clean_and_publish(
+        episode, progress, glossary, keep_fillers, sidecar, collection_dir, Path(out), base_url
+    )
