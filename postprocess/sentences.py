@@ -21,6 +21,9 @@ MAX_SENTENCE_CHARS = 120
 _MARKS = frozenset("。、？！")
 _SENTENCE_END = re.compile(r"[。？！]+[」』）)】〕\"]*")
 _SOFT_BREAK = re.compile(r"、")
+# A question or exclamation that is quoted (「何で？って思ったら」「いいのかな？と思って」)
+# belongs to the sentence that quotes it.
+_QUOTATIVE = re.compile(r"って|とか|と(?:思|おも|言|い[うっいわ]|考|聞)|みたいな|なんて")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +135,18 @@ def sentence_spans(text: str, max_chars: int = 200) -> list[tuple[int, int]]:
     """Character spans of the sentences of punctuated ``text``, none longer than ``max_chars``."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
+        if _is_quoted(text, match):
+            continue
         spans.append((start, match.end()))
         start = match.end()
     if start < len(text) and text[start:].strip():
         spans.append((start, len(text)))
     return [piece for span in spans for piece in _cap_length(text, span, max_chars)]
+
+
+def _is_quoted(text: str, end_mark: re.Match[str]) -> bool:
+    marks = end_mark.group().rstrip("」』）)】〕\"")
+    return "。" not in marks and _QUOTATIVE.match(text, end_mark.end()) is not None
 
 
 def _cap_length(text: str, span: tuple[int, int], max_chars: int) -> list[tuple[int, int]]:

@@ -70,6 +70,13 @@ def test_sentence_spans_keep_closing_brackets_and_cap_length() -> None:
     assert "".join(pieces) == text
 
 
+def test_a_quoted_question_stays_in_the_sentence_that_quotes_it() -> None:
+    text = "何で？って思い出したらわかります。いいのかな？と思ってるんですが。本当？はい。"
+    pieces = [text[a:b] for a, b in sentence_spans(text)]
+    assert pieces == ["何で？って思い出したらわかります。", "いいのかな？と思ってるんですが。",
+                      "本当？", "はい。"]
+
+
 def _timed_episode() -> Episode:
     return Episode(
         meta=EpisodeMeta(source_format="srt"),

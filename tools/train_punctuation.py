@@ -630,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hash-bits", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=6, help="linear model passes")
     parser.add_argument("--alpha", type=float, default=1e-6, help="L2 regularisation")
-    parser.add_argument("--tagger-epochs", type=float, default=1.5, help="0: linear only")
+    parser.add_argument("--tagger-epochs", type=float, default=3.0, help="0: linear only")
     args = parser.parse_args(argv)
     started = time.monotonic()
 
