@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from postprocess.punctuation import load_model
 from tools.train_punctuation import (
     LABELS,
@@ -26,6 +24,8 @@ from tools.train_punctuation import (
     load_diet,
     load_j_cre3,
     load_koniwa,
+    part_scores,
+    print_table,
     tokenise_corpora,
 )
 
@@ -34,17 +34,13 @@ def tune_objective(model_path: Path, tune: list[Document]) -> dict[str, float]:
     """The objective over all sources ("all") and for each source alone."""
     model = load_model(model_path)
     columns = range(1, LABELS.index("！"))
-    scored: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for document in tune:
-        keep = document.trainable
-        scores = model.scores(document.morphemes)[keep]  # offsets already added
-        scored.setdefault(document.source, []).append((scores, document.labels[keep]))
-    merged = {source: (np.concatenate([s for s, _ in parts]), np.concatenate([y for _, y in parts]))
-              for source, parts in scored.items()}
-    no_offsets = np.zeros(len(LABELS))
-    result = {"all": _mean_f1(merged, no_offsets, columns)}
-    for source, pair in merged.items():
-        result[source] = _mean_f1({source: pair}, no_offsets, columns)
+    scored = {
+        source: (model.linear_weight * linear + model.tagger_weight * tagger, labels)
+        for source, (linear, tagger, labels) in part_scores(model, tune).items()
+    }
+    result = {"all": _mean_f1(scored, model.offsets, columns)}
+    for source, pair in scored.items():
+        result[source] = _mean_f1({source: pair}, model.offsets, columns)
     return result
 
 
@@ -63,12 +59,11 @@ def main() -> None:
         objective = tune_objective(path, splits["tune"])
         parts = ", ".join(f"{s} {v:.4f}" for s, v in objective.items() if s != "all")
         print(f"{path}: tune objective {objective['all']:.4f} ({parts})")
+        model = load_model(path)
         for corpus in corpora:
             dev = [d for d in splits["dev"] if d.source == corpus.name]
-            scores = evaluate(dev, load_model(path))
             chars = sum(len(t) for t in corpus.splits["dev"])
-            marks = "  ".join(f"{m} {scores[m][2]:.3f}" for m in "。、？")
-            print(f"  dev {corpus.name:<7} {chars:>9,} chars  {marks}")
+            print_table(corpus.name, evaluate(dev, model), chars)
 
 
 if __name__ == "__main__":

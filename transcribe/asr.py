@@ -350,16 +350,19 @@ class _LanguageGuard:
 def _pipeline(model: Any, guard: _LanguageGuard | None) -> Any:
     from faster_whisper import BatchedInferencePipeline
 
+    if guard is None:
+        return BatchedInferencePipeline(model)
+
     class LanguageCheckingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
         def generate_segment_batched(self, features: Any, tokenizer: Any, options: Any) -> Any:
             encoder_output, output = super().generate_segment_batched(
                 features, tokenizer, options
             )
-            if guard is not None and not guard.done:
+            if not guard.done:  # detect_language is skipped once judged
                 guard.check(self.model.model.detect_language(encoder_output))
             return encoder_output, output
 
-    return LanguageCheckingPipeline(model) if guard else BatchedInferencePipeline(model)
+    return LanguageCheckingPipeline(model)
 
 
 def _language_checked(raw: list[RawSegment]) -> bool:

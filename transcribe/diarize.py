@@ -538,8 +538,9 @@ def diarize_views(waveform: np.ndarray, settings: DiarizationSettings | None = N
     for speaker in range(active.shape[1]):
         labels = np.where(active[:, speaker], speaker, -1)
         overlapping += _tidy(_frames_to_turns(labels, duration), settings)
-    names = _names_by_first_appearance(sorted(exclusive) + sorted(overlapping))
-    return _labelled(sorted(exclusive), names), _labelled(sorted(overlapping), names)
+    exclusive, overlapping = sorted(exclusive), sorted(overlapping)
+    names = _names_by_first_appearance(exclusive + overlapping)
+    return _labelled(exclusive, names), _labelled(overlapping, names)
 
 
 class _torch_threads:
