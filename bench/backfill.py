@@ -60,8 +60,8 @@ def run_child(sources: list[Path], workers: int, work: Path) -> dict[str, float]
 
 def child(workers: int, out: Path, sources: list[Path]) -> None:
     from flows.backfill import backfill
-    from flows.pipeline import EpisodeJob
     from flows.settings import apply_local_defaults
+    from pipeline.stages import EpisodeJob
 
     apply_local_defaults()
     began = time.perf_counter()

@@ -40,7 +40,7 @@ def kill_during_diarization(audio: Path, out: Path, env: dict[str, str]) -> floa
     """Run the CLI until it starts diarizing, then kill it; seconds it ran."""
     began = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "transcribe", str(audio), "--out", str(out)],
+        [sys.executable, "-m", "commands.cli", "transcribe", str(audio), "--out", str(out)],
         cwd=REPO, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     assert process.stderr is not None

@@ -24,9 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from flows.collection import load_collection  # noqa: E402
+from kikigaki import nlp  # noqa: E402
 from kikigaki.document import Episode  # noqa: E402
-from postprocess import nlp  # noqa: E402
 from postprocess.annotate import annotate  # noqa: E402
 from postprocess.fillers import remove_fillers  # noqa: E402
 from postprocess.glossary import default_glossary  # noqa: E402
@@ -36,6 +35,7 @@ from postprocess.sentences import split_into_sentences  # noqa: E402
 from postprocess.terms import correct_terms  # noqa: E402
 from postprocess.topics import segment_topics  # noqa: E402
 from transcribe.readers import read_transcript  # noqa: E402
+from transcribe.readers.collection import load_collection  # noqa: E402
 
 SEED = REPO / "seeds" / "002_d502b1dd49aa2187.txt"
 
@@ -98,7 +98,7 @@ def cli_split(results: Path) -> dict[str, float]:
     prefect, _ = fresh_process_seconds(["-c", _NOOP_FLOW])
     with tempfile.TemporaryDirectory() as tmp:
         wall, progress = fresh_process_seconds(
-            ["-m", "flows.cli", "reclean", str(SEED), "--out", f"{tmp}/site"],
+            ["-m", "commands.cli", "reclean", str(SEED), "--out", f"{tmp}/site"],
             env={"PREFECT_LOCAL_STORAGE_PATH": str(results)},
         )
     stages = sum(float(s) for s in re.findall(r"done in ([0-9.]+) s", progress))

@@ -66,11 +66,11 @@ def _peak_mb() -> float:
 
 def run_flow(audio: Path) -> dict[str, float]:
     """Every stage of the audio path as plain functions; seconds per stage and peak MB."""
-    from flows.collection import load_collection, related_documents
     from kikigaki.resources import seeds_dir
     from postprocess.annotate import annotate
     from postprocess.fillers import remove_fillers
     from postprocess.glossary import default_glossary
+    from postprocess.hotwords import pick_hotwords
     from postprocess.paragraphs import group_paragraphs
     from postprocess.sentences import split_into_sentences
     from postprocess.terms import correct_terms
@@ -79,7 +79,7 @@ def run_flow(audio: Path) -> dict[str, float]:
     from transcribe.asr import AsrSettings, load_model, release_models, transcribe_audio
     from transcribe.audio import decode_to_memmap
     from transcribe.diarize import diarize_episode
-    from transcribe.hotwords import pick_hotwords
+    from transcribe.readers.collection import load_collection, related_documents
 
     load_model(AsrSettings())  # loaded before the clock starts, as in the baseline
     glossary = default_glossary()

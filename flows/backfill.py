@@ -1,6 +1,6 @@
 """A back catalogue on many cores or machines: the ``backfill`` flow on Dask.
 
-Each episode is one Prefect task (the whole pipeline, ``flows.pipeline.run_job``),
+Each episode is one Prefect task (the whole pipeline, ``pipeline.stages.run_job``),
 cached on the source file's bytes, the job's settings, the glossary and the code, so a
 re-run skips finished episodes. The tasks run on a Dask cluster through prefect-dask: a
 local cluster of ``workers`` processes by default, or the scheduler at ``address``
@@ -15,20 +15,21 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dask
 from prefect import flow, task
 from prefect.futures import wait
 from prefect_dask import DaskTaskRunner
 
-from flows.caching import content_key
-from flows.collection import load_collection, related_documents
-from flows.pipeline import EpisodeJob, run_job
-from flows.publish import publish_site
+from flows.caching import file_fingerprint, fingerprint, stage_code_digest
 from kikigaki.document import Episode
 from kikigaki.errors import KikigakiError
-from kikigaki.resources import seeds_dir
-from postprocess.glossary import Glossary, load_glossary
+from kikigaki.sidecar import sidecar_path_for
+from pipeline.context import build_context, collection_documents
+from pipeline.options import Options, is_audio
+from pipeline.stages import STAGE_NAMES, run_plain
+from publish.site import publish_site
 
 
 @dataclass
@@ -38,10 +39,19 @@ class BackfillResult:
     failed: dict[str, str] = field(default_factory=dict)  # source -> one-line reason
 
 
-@task(name="episode", cache_key_fn=content_key, persist_result=True)
-def episode_task(job: EpisodeJob, glossary: Glossary, collection_dir: Path) -> Episode:
-    related = related_documents(load_collection(collection_dir))
-    return run_job(job, glossary, related)
+def _episode_key(context: Any, parameters: dict[str, Any]) -> str:
+    source, options = Path(parameters["source"]), parameters["options"]
+    files = [source, sidecar_path_for(source), *options.text.glossary_paths]
+    return fingerprint([
+        "backfill-episode", [stage_code_digest(name) for name in STAGE_NAMES], options,
+        [file_fingerprint(Path(f)) for f in files],
+    ])
+
+
+@task(name="episode", cache_key_fn=_episode_key, persist_result=True)
+def episode_task(source: Path, options: Options) -> Episode:
+    context = build_context(source, options)
+    return run_plain(source, context, audio=is_audio(source))
 
 
 def task_runner(workers: int = 2, address: str | None = None) -> DaskTaskRunner:
@@ -57,14 +67,13 @@ def task_runner(workers: int = 2, address: str | None = None) -> DaskTaskRunner:
 
 
 def backfill(
-    jobs: Sequence[EpisodeJob], out: Path, *, workers: int = 2, address: str | None = None,
-    glossary_paths: Sequence[Path] = (), collection_dir: Path | None = None,
+    sources: Sequence[Path], options: Options, *, workers: int = 2, address: str | None = None,
 ) -> BackfillResult:
     """Run ``backfill_flow`` on a Dask runner made for this call."""
     runner = task_runner(workers, address)
     with dask.config.set(_worker_threads(workers) if not address else {}):
         return backfill_flow.with_options(task_runner=runner)(
-            list(jobs), out, tuple(glossary_paths), collection_dir
+            [Path(s) for s in sources], options.for_each_episode()
         )
 
 
@@ -78,22 +87,20 @@ def _worker_threads(workers: int) -> dict[str, int]:
 
 
 @flow(name="backfill")
-def backfill_flow(
-    jobs: list[EpisodeJob], out: Path, glossary_paths: tuple[Path, ...] = (),
-    collection_dir: Path | None = None,
-) -> BackfillResult:
-    collection = Path(collection_dir or seeds_dir())
-    glossary = load_glossary(glossary_paths)
-    futures = [episode_task.submit(job, glossary, collection) for job in jobs]
+def backfill_flow(sources: list[Path], options: Options) -> BackfillResult:
+    futures = [episode_task.submit(source, options) for source in sources]
     wait(futures)
     result = BackfillResult(index=None)
-    for job, future in zip(jobs, futures, strict=True):
+    for source, future in zip(sources, futures, strict=True):
         try:
             result.episodes.append(future.result())
         except KikigakiError as error:
-            result.failed[str(job.source)] = error.one_line()
+            result.failed[str(source)] = error.one_line()
         except Exception as error:  # one bad episode must not sink the batch
-            result.failed[str(job.source)] = f"{type(error).__name__}: {error}"
+            result.failed[str(source)] = f"{type(error).__name__}: {error}"
     if result.episodes:
-        result.index = publish_site(Path(out), result.episodes, load_collection(collection))
+        publish = options.publish
+        result.index = publish_site(
+            publish.out, result.episodes, collection_documents(options), publish.base_url
+        )
     return result

@@ -3,7 +3,8 @@
 ``scan_inbox`` (a Prefect flow) fetches what the feed lists that the inbox does not have
 yet, finds every audio file or transcript in the inbox that is new or changed since it
 was last published (by the hash of its bytes and of its sidecar), and runs
-``transcribe_episode`` or ``reclean_episode`` for each, one at a time. An episode whose
+the episode flow (:func:`flows.episode.process_episode`) for each, one at a time, with
+the options the service was started with. An episode whose
 lock is held by another run is skipped this round; one that fails is reported by name
 and stage, and the site keeps its last good state. ``kikigaki serve`` serves this flow
 as a deployment with a cron schedule.
@@ -21,17 +22,16 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from flows.pipeline import AUDIO_SUFFIXES
 from kikigaki.atomic import write_text
 from kikigaki.errors import InputError, KikigakiError
-from kikigaki.sidecar import SIDECAR_SUFFIX, find_sidecar, sidecar_path_for
+from kikigaki.sidecar import SIDECAR_SUFFIX, sidecar_path_for
+from pipeline.options import AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES, Options
 
-TRANSCRIPT_SUFFIXES = frozenset({".txt", ".srt", ".vtt", ".json"})
 STATE_DIR_NAME = ".kikigaki-state"
 _SETTLE_SECONDS = 2.0  # a file written to more recently than this may still be arriving
 _PODCAST_NS = "{https://podcastindex.org/namespace/1.0}"
@@ -208,10 +208,12 @@ def fetch_feed(feed_url: str, inbox: Path) -> list[Path]:
 
 @flow(name="scan_inbox")
 def scan_inbox(
-    inbox: Path, out: Path = Path("site"), feed: str | None = None,
-    state: Path | None = None, glossary_paths: tuple[Path, ...] = (),
+    inbox: Path, options: Options | None = None, feed: str | None = None,
+    state: Path | None = None,
 ) -> ScanReport:
-    """Publish every new or changed episode of ``inbox`` (and of ``feed``) into ``out``."""
+    """Publish every new or changed episode of ``inbox`` (and of ``feed``) into the site
+    ``options.publish.out``, each with ``options`` (and its own sidecar)."""
+    options = replace((options or Options()).for_each_episode(), show_progress=False)
     logger = get_run_logger()
     inbox, state_path = Path(inbox), state_dir(Path(inbox), state)
     if feed:
@@ -227,7 +229,7 @@ def scan_inbox(
                 report.busy.append(str(item.source))
                 logger.info("%s: another run is working on it; next round", item.source)
                 continue
-            _process(item, Path(out), glossary_paths, report, logger)
+            _process(item, options, report, logger)
             if str(item.source) in report.published:
                 record(state_path, item)
     logger.info("published %d, unchanged %d, busy %d, failed %d", len(report.published),
@@ -242,17 +244,12 @@ def _backdate(paths: list[Path]) -> None:
             os.utime(path, (past, past))
 
 
-def _process(item: InboxItem, out: Path, glossary_paths: tuple[Path, ...],
-             report: ScanReport, logger) -> None:  # type: ignore[no-untyped-def]
-    from flows.reclean import reclean_episode
-    from flows.transcribe_flow import transcribe_episode
+def _process(item: InboxItem, options: Options, report: ScanReport,
+             logger) -> None:  # type: ignore[no-untyped-def]
+    from flows.episode import process_episode
 
     try:
-        sidecar = find_sidecar(item.source)
-        run = transcribe_episode if item.is_audio else reclean_episode
-        source_arg = {"audio": item.source} if item.is_audio else {"path": item.source}
-        run(**source_arg, out=out, glossary_paths=glossary_paths, sidecar=sidecar,
-            show_progress=False)
+        process_episode(item.source, options)
     except Exception as error:  # one broken episode must not stop the others
         stage = getattr(error, "kikigaki_stage", "start")
         reason = error.one_line() if isinstance(error, KikigakiError) else \

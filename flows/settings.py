@@ -14,6 +14,8 @@ LOCAL_DEFAULTS = {
     # database ("database is locked") and would phone home; neither helps a local run.
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_LEVEL": "WARNING",
+    # Prefect's 20 s is too short for a busy 2-core machine (seen: 30-45 s under load).
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
 _RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 _CACHE_NOT_STORED = "An error was encountered while committing transaction"

@@ -13,6 +13,7 @@ no clock (a plain-text transcript).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -30,7 +31,11 @@ class EpisodeMeta(_Model):
     title: str = ""
     episode_id: str = ""
     date: str | None = None  # ISO 8601 (YYYY-MM-DD) when known
+    # Where the date came from: "option", "sidecar", "audio-tags", "transcript", or
+    # "file-modified" (an estimate: the file's modification day).
+    date_source: str = ""
     description: str = ""
+    image: str | None = None  # the episode's artwork: a URL or a file
     source: str = ""  # the path or URL the episode was read from
     source_format: str = ""  # "seed-page", "text", "srt", "vtt", "podcast-json", "audio"
     language: str = "ja"
@@ -55,6 +60,7 @@ class Segment(_Model):
     start: float | None = None
     end: float | None = None
     speaker: str | None = None
+    language: str | None = None  # set when it is not the episode's language (code-switching)
 
 
 class Sentence(_Model):
@@ -63,6 +69,7 @@ class Sentence(_Model):
     end: float | None = None
     speaker: str | None = None
     segment: int | None = None  # the segment this sentence begins in
+    language: str | None = None  # set when it is not the episode's language
 
 
 class Paragraph(_Model):
@@ -170,6 +177,9 @@ class Episode(_Model):
     related: list[RelatedDocument] = Field(default_factory=list)
     corrections: list[Correction] = Field(default_factory=list)
     stages: list[str] = Field(default_factory=list)  # names of the stages applied, in order
+    # Stages left out because they only work for another language (e.g. the Japanese
+    # punctuation model on an English episode); pages say so.
+    skipped_stages: list[str] = Field(default_factory=list)
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=1)
@@ -187,10 +197,19 @@ class Episode(_Model):
         return self.model_copy(update={**changes, "stages": [*self.stages, name]}, deep=True)
 
     def speaker_name(self, speaker_id: str | None) -> str:
-        for speaker in self.speakers:
+        """What pages and captions call a speaker: the name given, else 話者1, 話者2…
+        (Speaker 1… in other languages) in the order of ``speakers`` (first appearance)
+        for a diarizer's label, else the label itself (a caption file's voice)."""
+        if not speaker_id:
+            return ""
+        for number, speaker in enumerate(self.speakers, 1):
             if speaker.id == speaker_id:
-                return speaker.name or speaker.id
-        return speaker_id or ""
+                if speaker.name:
+                    return speaker.name
+                if _DIARIZER_LABEL.fullmatch(speaker_id):
+                    return default_speaker_label(number, self.meta.language)
+                break
+        return speaker_id
 
     def chapter_sentences(self, chapter: Chapter) -> list[Sentence]:
         return self.sentences[chapter.first : chapter.end]
@@ -201,6 +220,13 @@ class Episode(_Model):
         if self.sentences:
             return "".join(s.text for s in self.sentences)
         return "".join(s.text for s in self.segments)
+
+
+_DIARIZER_LABEL = re.compile(r"SPEAKER_\d+")
+
+
+def default_speaker_label(number: int, language: str) -> str:
+    return f"話者{number}" if language.startswith("ja") else f"Speaker {number}"
 
 
 class DocumentBlock(_Model):

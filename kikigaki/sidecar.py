@@ -3,6 +3,12 @@
 The sidecar is a TOML file; by default ``<stem>.kikigaki.toml`` next to the audio or
 transcript (``episode.mp3`` → ``episode.kikigaki.toml``)::
 
+    title = "第5回 拡散モデル入門"          # the episode's metadata (the command line wins)
+    show = "ZENKEI AI ポッドキャスト"
+    date = 2023-02-22
+    description = "今回は…"
+    episode_id = "S38E02"
+    image = "https://example.com/cover.jpg"
     speaker_names = ["市來", "ゲスト"]     # in order of first appearance
     [speakers]                              # or by label; wins over speaker_names
     SPEAKER_01 = "山田"
@@ -11,19 +17,22 @@ transcript (``episode.mp3`` → ``episode.kikigaki.toml``)::
     [[term]]                                # glossary additions, as in a glossary file
     canonical = "ZENKEI AI FORUM"
     misheard = ["全系AIフォーラム"]
+    keep = ["一斉"]                         # words no automatic correction may change
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kikigaki.document import Episode, Speaker
+from kikigaki.document import Episode
 from kikigaki.errors import InputError
 
 SIDECAR_SUFFIX = ".kikigaki.toml"
-_KEYS = {"speaker_names", "speakers", "chapters", "term"}
+_META_KEYS = ("title", "show", "date", "description", "episode_id", "image")
+_KEYS = {"speaker_names", "speakers", "chapters", "term", "keep", *_META_KEYS}
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,11 @@ class Sidecar:
     chapter_titles: tuple[tuple[int, str], ...] = ()  # (number from 1, title)
     terms: tuple[dict, ...] = field(default=(), hash=False)  # raw [[term]] tables
     source: str = ""
+    meta: tuple[tuple[str, str], ...] = ()  # (key, value): title, show, date, description…
+    keep: tuple[str, ...] = ()  # surface forms automatic corrections leave alone
+
+    def meta_value(self, key: str) -> str | None:
+        return dict(self.meta).get(key)
 
 
 def sidecar_path_for(source: Path) -> Path:
@@ -63,7 +77,8 @@ def _sidecar(data: dict, path: Path) -> Sidecar:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InputError(path, f"has unknown keys {unknown}",
-                         "use speaker_names, [speakers], [chapters] and [[term]]")
+                         f"use {', '.join(_META_KEYS)}, speaker_names, keep, [speakers], "
+                         "[chapters] and [[term]]")
     names = data.get("speaker_names", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise InputError(path, "speaker_names must be a list of names", 'write ["A", "B"]')
@@ -78,8 +93,27 @@ def _sidecar(data: dict, path: Path) -> Sidecar:
     terms = data.get("term", [])
     if not isinstance(terms, list):
         raise InputError(path, "'term' must be an array of tables", "write [[term]]")
+    keep = data.get("keep", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+        raise InputError(path, "keep must be a list of words", 'write keep = ["一斉"]')
     return Sidecar(tuple(n.strip() for n in names), speakers, tuple(sorted(titles)),
-                   tuple(terms), str(path))
+                   tuple(terms), str(path), _meta(data, path),
+                   tuple(k.strip() for k in keep if k.strip()))
+
+
+def _meta(data: dict, path: Path) -> tuple[tuple[str, str], ...]:
+    """The metadata keys, as text (a TOML date such as ``2023-02-22`` becomes ISO text)."""
+    found = []
+    for key in _META_KEYS:
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(value, dt.date):
+            value = value.isoformat()[:10]
+        if not isinstance(value, str | int) or not str(value).strip():
+            raise InputError(path, f"{key} must be text", f'write {key} = "…"')
+        found.append((key, str(value).strip()))
+    return tuple(found)
 
 
 def _string_table(table: object, name: str, path: Path) -> tuple[tuple[str, str], ...]:
@@ -90,32 +124,13 @@ def _string_table(table: object, name: str, path: Path) -> tuple[tuple[str, str]
     return tuple((str(k), v.strip()) for k, v in table.items())
 
 
-def apply_sidecar(episode: Episode, sidecar: Sidecar) -> Episode:
-    """The episode with the sidecar's speaker names and chapter titles."""
-    if not (sidecar.speakers or sidecar.speaker_names or sidecar.chapter_titles):
+def chapter_titles(episode: Episode, sidecar: Sidecar) -> Episode:
+    """The episode with the sidecar's chapter titles (chapter numbers from 1)."""
+    if not sidecar.chapter_titles:
         return episode
-    known = _all_speakers(episode)
-    by_label = {s.id: n for s, n in zip(known, sidecar.speaker_names, strict=False)}
-    by_label.update(sidecar.speakers)
-    speakers = [
-        s.model_copy(update={"name": by_label[s.id]}) if s.id in by_label else s
-        for s in known
-    ]
     titles = dict(sidecar.chapter_titles)
     chapters = [
         c.model_copy(update={"title": titles[n]}) if n in titles else c
         for n, c in enumerate(episode.chapters, 1)
     ]
-    return episode.with_stage("sidecar", speakers=speakers, chapters=chapters)
-
-
-def _all_speakers(episode: Episode) -> list[Speaker]:
-    """The episode's speakers, and those only named on its segments (a captions file's
-    voices), in order of first appearance."""
-    speakers = list(episode.speakers)
-    seen = {s.id for s in speakers}
-    for item in [*episode.segments, *episode.sentences]:
-        if item.speaker and item.speaker not in seen:
-            seen.add(item.speaker)
-            speakers.append(Speaker(id=item.speaker))
-    return speakers
+    return episode.with_stage("chapter-titles", chapters=chapters)

@@ -35,8 +35,8 @@ from kikigaki.document import (
     Term,
     TermLink,
 )
+from kikigaki.nlp import Morpheme, ginza, tokenize
 from postprocess.embeddings import centroid, embed
-from postprocess.nlp import Morpheme, ginza, tokenize
 from postprocess.topics import (
     Phrase,
     clean_sentence,
@@ -108,17 +108,30 @@ class _Found:
 
 
 def annotate(
-    episode: Episode, collection: Sequence[CollectionDocument], glossary: Glossary
+    episode: Episode,
+    collection: Sequence[CollectionDocument],
+    glossary: Glossary,
+    *,
+    japanese: bool = True,
 ) -> Episode:
-    """Summary, people, key terms with links, mention annotations and related documents."""
+    """Summary, people, key terms with links, mention annotations and related documents.
+
+    With ``japanese=False`` (another language's episode) people are the hosts and the
+    glossary's people, and terms only glossary terms: the name and phrase finders read
+    Japanese morphology."""
     texts = [s.text for s in episode.sentences]
     if not texts:
         nothing: dict[str, list] = {"summary": [], "people": [], "terms": [], "annotations": []}
         return episode.with_stage("annotate", related=_related(None, [], collection), **nothing)
     vectors = embed(texts)
     morphemes = [tokenize(t) for t in texts]
-    people = find_people(texts, morphemes, episode.meta.hosts, glossary)
-    found_terms = find_terms(texts, morphemes, collection, glossary, people)
+    if japanese:
+        people = find_people(texts, morphemes, episode.meta.hosts, glossary)
+        found_terms = find_terms(texts, morphemes, collection, glossary, people)
+    else:
+        people = _known_people(texts, episode.meta.hosts, glossary)
+        collection_texts = [_document_text(doc).lower() for doc in collection]
+        found_terms = _glossary_terms(texts, glossary, collection_texts, set())[:MAX_TERMS]
     annotations = annotate_mentions(texts, [*people, *found_terms])
     mentions = Counter(a.label for a in annotations)
     first_seen: dict[str, int] = {}
@@ -226,6 +239,19 @@ def find_people(
             found.append(_Found(entry.canonical, "person", set(forms), entry=entry))
     for name in sorted(set(names), key=lambda n: (-len(_name_key(n)), n)):
         _merge_name(found, name)
+    for host in hosts:
+        _add_host(found, host)
+    return found
+
+
+def _known_people(texts: Sequence[str], hosts: Sequence[str], glossary: Glossary) -> list[_Found]:
+    """The hosts and the glossary's people the text names: no name finding."""
+    whole = "\n".join(texts)
+    found = [
+        _Found(entry.canonical, "person", set(_forms(entry)), entry=entry)
+        for entry in glossary.terms
+        if is_person_term(entry) and any(_occurs(form, whole) for form in _forms(entry))
+    ]
     for host in hosts:
         _add_host(found, host)
     return found

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from rapidfuzz.distance import Levenshtein
+
 from postprocess.punctuation import MARKS, prf, punctuation_counts
 from postprocess.topics import labels, pk
 
@@ -70,13 +72,7 @@ def normalise_for_cer(text: str) -> str:
 
 def char_errors(reference: str, hypothesis: str) -> int:
     """Levenshtein distance in characters."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, r in enumerate(reference, 1):
-        current = [i]
-        for j, h in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1]
+    return Levenshtein.distance(reference, hypothesis)
 
 
 def cer(pairs: Sequence[tuple[str, str]]) -> tuple[float, int, int]:

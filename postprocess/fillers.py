@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from kikigaki.document import Episode, Segment
-from postprocess.nlp import Morpheme, tokenize
+from kikigaki.nlp import Morpheme, tokenize
 
 _HESITATIONS = frozenset(
     {"えー", "えーと", "えーっと", "えっと", "えと", "あのー", "あのぉ", "そのー", "うーん",

@@ -225,7 +225,8 @@ def candidate_terms(
     Each becomes a term of category ``collection`` whose canonical spelling is the one
     the documents use most.
     """
-    from postprocess.terms import is_dictionary_word, letter_reading
+    from kikigaki.nlp import is_dictionary_word
+    from postprocess.readings import letter_reading
 
     latin: Counter[str] = Counter()
     katakana: Counter[str] = Counter()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from postprocess.nlp import Morpheme, tokenize
+from kikigaki.nlp import Morpheme, tokenize
 
 MARKS = "。、？！"
 SENTENCE_ENDS = frozenset("。？！")

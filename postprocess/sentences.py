@@ -77,40 +77,75 @@ def _clock(words: list[Word], text_length: int) -> _WordClock:
     return _WordClock(ends, [w.start for w in words], [w.end for w in words])  # type: ignore[misc]
 
 
-def split_into_sentences(episode: Episode) -> Episode:
+def split_into_sentences(episode: Episode, *, restore: bool = True) -> Episode:
+    """Sentences of the episode: each speaker's stretch punctuated by the trained
+    Japanese model and cut at 。？！. With ``restore=False`` (a language written with
+    spaces between words) and for code-switched segments in another language, the
+    marks Whisper wrote are kept and sentences end at . ? ! as well."""
     sentences: list[Sentence] = []
     clocks = _word_clocks(episode)
-    for stream in _speaker_streams(episode.segments):
-        punctuated = restore_punctuation(stream.text, max_sentence_chars=MAX_SENTENCE_CHARS)
+    for stream in _speaker_streams(episode.segments, spaced=not restore):
+        foreign = not restore or episode.segments[stream.segment_ids[0]].language is not None
+        if foreign:
+            punctuated, spans = stream.text, spaced_sentence_spans(stream.text)
+        else:
+            punctuated = restore_punctuation(stream.text, max_sentence_chars=MAX_SENTENCE_CHARS)
+            spans = sentence_spans(punctuated)
         to_stream = _alignment(punctuated, stream.text)
-        for begin, end in sentence_spans(punctuated):
+        language = episode.segments[stream.segment_ids[0]].language
+        for begin, end in spans:
             text = punctuated[begin:end].strip()
             if text:
-                sentences.append(_timed_sentence(
+                sentence = _timed_sentence(
                     text, to_stream[begin], to_stream[end - 1], stream, episode, clocks
-                ))
+                )
+                sentences.append(sentence.model_copy(update={"language": language}))
     return episode.with_stage("sentences", sentences=sentences)
 
 
-def _speaker_streams(segments: list[Segment]) -> list[_Stream]:
+_SPACED_END = re.compile(r"[.?!。？！][\"'”’)\]]*(?=\s)")
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:mr|mrs|ms|dr|prof|st|vs|etc|e\.g|i\.e|no)\.$", re.I)
+
+
+def spaced_sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences of text that carries its own marks: cut after . ? ! (and a closing quote)
+    before a space, except after a common abbreviation (Mr., e.g.)."""
+    spans, start = [], 0
+    for match in _SPACED_END.finditer(text):
+        if _ABBREVIATION.search(text, start, match.start() + 1):
+            continue
+        spans.append((start, match.end()))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans]
+
+
+def _speaker_streams(segments: list[Segment], *, spaced: bool = False) -> list[_Stream]:
+    """Runs of consecutive segments with one speaker and one language."""
     streams: list[_Stream] = []
     run: list[int] = []
     for index, segment in enumerate(segments):
-        if run and segments[run[-1]].speaker != segment.speaker:
-            streams.append(_join(segments, run))
+        previous = segments[run[-1]] if run else None
+        if previous and (previous.speaker, previous.language) != (
+            segment.speaker, segment.language
+        ):
+            streams.append(_join(segments, run, spaced or previous.language is not None))
             run = []
         run.append(index)
     if run:
-        streams.append(_join(segments, run))
+        streams.append(_join(segments, run, spaced or segments[run[-1]].language is not None))
     return streams
 
 
-def _join(segments: list[Segment], run: list[int]) -> _Stream:
+def _join(segments: list[Segment], run: list[int], spaced: bool = False) -> _Stream:
+    """The segments' text as one stream; a language with spaces gets one between them."""
+    joiner = " " if spaced else ""
     offsets, cursor = [], 0
     for index in run:
         offsets.append(cursor)
-        cursor += len(segments[index].text)
-    return _Stream("".join(segments[i].text for i in run), run, offsets)
+        cursor += len(segments[index].text) + len(joiner)
+    return _Stream(joiner.join(segments[i].text for i in run), run, offsets)
 
 
 def _alignment(punctuated: str, original: str) -> list[int]:

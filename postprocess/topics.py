@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from kikigaki.document import Chapter, Episode, Sentence
+from kikigaki.nlp import Morpheme, tokenize
 from postprocess.embeddings import centroid, embed, normalize_rows
-from postprocess.nlp import Morpheme, tokenize
 
 TITLE_MAX_CHARS = 20
 SUMMARY_MAX_CHARS = 120

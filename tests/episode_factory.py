@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.collection import document_from_text
 from kikigaki.document import (
     Annotation,
     Chapter,
@@ -24,6 +23,7 @@ from kikigaki.document import (
     Term,
     TermLink,
 )
+from transcribe.readers.collection import document_from_text
 
 HOSTILE = "<script>alert(1)</script>"
 QUOTES = "\"'&"

@@ -14,17 +14,15 @@ from kikigaki.document import Segment
 from kikigaki.errors import InputError
 from postprocess.evaluation import cer
 from transcribe import models
-from transcribe.asr import (
-    AsrSettings,
+from transcribe.asr import AsrSettings, approximate_words, transcribe_audio
+from transcribe.audio import SAMPLE_RATE, load_audio
+from transcribe.guards import (
     RawSegment,
-    approximate_words,
     clean_segments,
     collapse_repeated_phrases,
     is_silence_hallucination,
     merge_repeated_segments,
-    transcribe_audio,
 )
-from transcribe.audio import SAMPLE_RATE, load_audio
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audio"
 CLIP = FIXTURES / "common_voice_ja_38853932_16k.wav"
@@ -137,15 +135,15 @@ def test_speech_in_another_language_is_refused_with_a_hint() -> None:
 
 
 def test_the_batched_language_check_is_judged_over_the_first_batch_of_speech() -> None:
-    from transcribe.asr import _LanguageGuard
+    from transcribe.languages import LanguageGuard
 
-    guard = _LanguageGuard("ja", Path("intro.wav"))
+    guard = LanguageGuard("ja", Path("intro.wav"))
     english_jingle = [("<|en|>", 0.97), ("<|ja|>", 0.02)]
     japanese = [("<|ja|>", 0.98), ("<|en|>", 0.01)]
     guard.check([english_jingle, japanese, japanese])  # an English intro alone is no reason
     assert guard.done
     with pytest.raises(InputError, match="English"):
-        _LanguageGuard("ja", Path("talk.wav")).check([english_jingle, english_jingle])
+        LanguageGuard("ja", Path("talk.wav")).check([english_jingle, english_jingle])
 
 
 def test_sequential_decoding_still_refuses_another_language() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows.backfill import backfill
-from flows.pipeline import EpisodeJob
+from pipeline.options import Options, PublishOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 
@@ -30,8 +30,8 @@ def test_backfill_on_two_workers_publishes_every_episode(
 ) -> None:
     broken = tmp_path / "broken.txt"
     broken.write_bytes(b"")
-    jobs = [EpisodeJob(source=p) for p in [*catalogue, broken]]
-    result = backfill(jobs, tmp_path / "site", workers=2)
+    sources = [*catalogue, broken]
+    result = backfill(sources, Options(publish=PublishOptions(out=tmp_path / "site")), workers=2)
     assert sorted(e.meta.slug for e in result.episodes) == ["ep-srt", "ep-txt", "ep-vtt"]
     assert list(result.failed) == [str(broken)]
     assert "broken.txt" in result.failed[str(broken)]

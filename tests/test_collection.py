@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from flows.collection import (
+from kikigaki.document import CollectionDocument
+from kikigaki.errors import InputError
+from kikigaki.slugs import slugify
+from tests.conftest import EPISODE_SEED, SEEDS
+from transcribe.readers.collection import (
     SLIDES,
     document_from_text,
     find_date,
     load_collection,
     related_documents,
     slide_deck,
-    slugify,
 )
-from kikigaki.document import CollectionDocument
-from kikigaki.errors import InputError
-from tests.conftest import EPISODE_SEED, SEEDS
 
 COLLECTION_IDS = [
     "000_bc7f45b8dcf56d7a",

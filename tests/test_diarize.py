@@ -20,7 +20,6 @@ from transcribe.diarize import (  # noqa: E402
     assign_speakers,
     diarize,
     diarize_episode,
-    name_speakers,
     segmentation_pass,
 )
 
@@ -156,7 +155,7 @@ def test_episode_words_each_get_one_speaker(sample_dir: Path, sample_audio: np.n
 def test_the_episode_keeps_the_overlapping_view_for_its_rttm(sample_dir: Path,
                                                             sample_audio: np.ndarray,
                                                             sample_turns: list[Turn]) -> None:
-    from flows.exports import rttm
+    from publish.captions import rttm
 
     result = diarize_episode(Episode(), sample_audio)
     assert result.turns == sample_turns  # words are assigned by the exclusive view
@@ -182,6 +181,8 @@ def test_a_word_across_a_speaker_change_goes_to_the_larger_share() -> None:
 
 
 def test_name_speakers_follows_first_appearance() -> None:
+    from kikigaki.speakers import name_speakers
+
     episode = Episode(
         turns=[Turn(start=0.0, end=1.0, speaker="SPEAKER_01"),
                Turn(start=1.0, end=2.0, speaker="SPEAKER_00"),
@@ -192,7 +193,7 @@ def test_name_speakers_follows_first_appearance() -> None:
     assert [(s.id, s.name) for s in named.speakers] == [
         ("SPEAKER_01", "市來"), ("SPEAKER_00", "ゲスト"), ("SPEAKER_02", "")]
     assert named.speaker_name("SPEAKER_00") == "ゲスト"
-    assert named.speaker_name("SPEAKER_02") == "SPEAKER_02"
+    assert named.speaker_name("SPEAKER_02") == "話者3"  # unnamed: numbered by appearance
     assert episode.speakers[0].name == ""
 
 

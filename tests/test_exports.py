@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from flows.exports import chapters_json, cues, rttm, split_text, srt, timed_files, webvtt
 from kikigaki.document import Chapter, Episode, EpisodeMeta, Sentence, Speaker, Turn
+from publish.captions import chapters_json, cues, rttm, split_text, srt, timed_files, webvtt
 
 LONG = (
     "今日はですね、機械学習の勉強会で話した内容を、"
@@ -83,3 +83,24 @@ def test_untimed_episode_has_no_timed_files() -> None:
     assert set(timed_files(timed_episode())) == {
         "captions.vtt", "captions.srt", "chapters.json", "diarization.rttm"
     }
+
+
+def test_japanese_captions_hold_two_lines_of_sixteen_characters() -> None:
+    from publish.captions import JAPANESE_LINE_WIDTH, caption_lines, display_width
+
+    episode = timed_episode()
+    for cue in cues(episode):
+        lines = cue.text.split("\n")
+        assert len(lines) <= 2
+        assert all(display_width(line) <= JAPANESE_LINE_WIDTH for line in lines)
+    text = "トランスフォーマーズの論文、アテンション・イズ・オール・ユー・ニードを読む"
+    lines = caption_lines(text)
+    assert "".join(lines) == text
+    assert all(display_width(line) <= JAPANESE_LINE_WIDTH for line in lines)
+    assert lines[0].endswith("、") or "トランスフォーマーズ" in lines[0]
+
+
+def test_unnamed_speakers_are_numbered_in_order_of_appearance() -> None:
+    text = webvtt(timed_episode())
+    assert "<v 話者2>" in text  # SPEAKER_01 has no name
+    assert "SPEAKER_01" not in text

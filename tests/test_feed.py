@@ -14,11 +14,12 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from flows.cli import main
-from flows.exports import iso_duration, podcast_guid, rfc822
-from flows.publish import DEFAULT_BASE_URL, publish_site, site_base_url
+from commands.cli import main
 from kikigaki.document import CollectionDocument, Episode, EpisodeMeta, Segment
 from kikigaki.errors import InputError
+from publish.feed import iso_duration, podcast_guid, rfc822
+from publish.layout import DEFAULT_BASE_URL, site_base_url
+from publish.site import publish_site
 from tests import episode_factory
 from tests.conftest import EPISODE_SEED, REPO
 

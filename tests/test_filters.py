@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.filters import punctuate, segment, sentence_lines
+from commands.filters import punctuate, segment, sentence_lines
 from postprocess.punctuation import split_marks
 from tests.conftest import SEEDS
 
@@ -21,7 +21,7 @@ RUN_ON = "えーと今日はですね機械学習の勉強会の話をします�
 
 def run_cli(*args: str, data: bytes) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "commands.cli", *args],
         input=data,
         capture_output=True,
         timeout=300,
@@ -108,7 +108,7 @@ def test_eval_punctuation_cli(tmp_path: Path) -> None:
     reference = tmp_path / "ref.txt"
     reference.write_text("今日は晴れです。明日は雨でしょうか？楽しみですね。\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "eval", "punctuation", str(reference), "--json"],
+        [sys.executable, "-m", "commands.cli", "eval", "punctuation", str(reference), "--json"],
         capture_output=True, timeout=300, check=False,
     )
     assert result.returncode == 0, result.stderr.decode()

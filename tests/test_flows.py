@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_BAD_INPUT, main
+from commands.cli import EXIT_BAD_INPUT, main
 from tests.conftest import EPISODE_SEED, SEEDS
 
 SLUG = EPISODE_SEED.stem
@@ -77,19 +77,19 @@ def test_unchanged_rerun_is_served_from_the_cache(published: Path) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from flows.reclean import reclean_episode
+    from flows.episode import process_episode
+    from pipeline.options import Options, PublishOptions
 
-    state = reclean_episode(
-        path=EPISODE_SEED, out=published, show_progress=False, return_state=True
-    )
+    options = Options(publish=PublishOptions(out=published), show_progress=False)
+    state = process_episode(EPISODE_SEED, options, return_state=True)
     assert state.is_completed()
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
         )
     states = {run.name.rsplit("-", 1)[0]: run.state_name for run in runs}
-    for stage in ("read-transcript", "normalize", "fillers", "terms", "sentences", "topics",
-                  "annotate"):
+    for stage in ("read", "metadata", "normalize", "fillers", "terms", "sentences", "topics",
+                  "paragraphs", "speakers", "annotate"):
         assert states.get(stage) == "Cached", (stage, states)
 
 

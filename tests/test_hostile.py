@@ -1,6 +1,6 @@
 """Hostile input: every case ends in a one-line error or a correct output, never worse.
 
-A refusal is exit status 2 from ``flows.cli.main`` with one stderr line that starts with
+A refusal is exit status 2 from ``commands.cli.main`` with one stderr line that starts with
 ``kikigaki: `` and names the file. In every case the input file keeps its bytes and mtime,
 and no partial file is left: the site folder is absent or unchanged after a refusal, and
 no ``*.partial``, ``.*.tmp``, ``.*.staging.*`` or ``.*.old.*`` is left beside the input or
@@ -93,10 +93,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.cli import EXIT_BAD_INPUT, main
-from flows.collection import slugify
+from commands.cli import EXIT_BAD_INPUT, main
 from kikigaki.document import Episode
 from kikigaki.errors import InputError
+from kikigaki.slugs import slugify
 from postprocess.evaluation import cer
 from tests.conftest import REPO
 from transcribe.audio import SAMPLE_RATE, iter_windows, load_audio
@@ -700,7 +700,7 @@ def test_glossary_broken(case: str, tmp_path: Path, capsys: Capture,
 
 BROKEN_SIDECARS = {
     "syntax": ("speaker_names = [\n", "not valid TOML"),
-    "unknown-key": ('title = "x"\n', "unknown keys"),
+    "unknown-key": ('colour = "red"\n', "unknown keys"),
     "names-not-list": ('speaker_names = "A,B"\n', "speaker_names must be a list"),
     "names-not-text": ("speaker_names = [1, 2]\n", "speaker_names must be a list"),
     "chapter-zero": ('[chapters]\n0 = "はじめに"\n', "not a number from 1"),
@@ -752,7 +752,7 @@ import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 limit = int(sys.argv[1])
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-from flows.cli import main
+from commands.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -825,7 +825,7 @@ def test_concurrent_reclean_of_one_episode(sjis_run: tuple[Path, Path, Outcome],
     path, _, _ = sjis_run
     before = state(path)
     site = tmp_path / "site"
-    args = [sys.executable, "-m", "flows.cli", "reclean", str(path), "--out", str(site),
+    args = [sys.executable, "-m", "commands.cli", "reclean", str(path), "--out", str(site),
             "--slug", "talk", "--collection", str(collection), "--quiet"]
     env = _subprocess_env()
     runs = [subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from postprocess.glossary import Glossary, GlossaryTerm
-from transcribe.hotwords import pick_hotwords
+from postprocess.hotwords import pick_hotwords
 
 GLOSSARY = Glossary((
     GlossaryTerm("TensorFlow", misheard=("テンサーフロー",)),

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.collection import load_collection
-from flows.publish import publish_site
+from publish.site import publish_site
 from tests import episode_factory
 from tests.conftest import REPO, SEEDS
+from transcribe.readers.collection import load_collection
 
 pytestmark = pytest.mark.browser
 

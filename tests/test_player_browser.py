@@ -24,9 +24,9 @@ import html5lib
 import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
-from flows.publish import publish_site
 from kikigaki.document import CollectionDocument, Episode
 from kikigaki.resources import templates_dir
+from publish.site import publish_site
 from tests import episode_factory
 from tests.conftest import REPO
 

@@ -10,21 +10,16 @@ from urllib.parse import unquote
 import html5lib
 import pytest
 
-from flows.collection import document_from_text, load_collection
-from flows.publish import (
-    block_views,
-    episode_slug,
-    linked_pieces,
-    publish_site,
-    render_document_page,
-    render_episode_files,
-    sentence_pieces,
-)
-from flows.sitedir import SITE_MARKER
 from kikigaki.document import Annotation, CollectionDocument, Episode, Segment
 from kikigaki.errors import PublishError
+from publish.document_page import block_views, linked_pieces, render_document_page
+from publish.episode_page import render_episode_files, sentence_pieces
+from publish.layout import episode_slug
+from publish.site import publish_site
+from publish.sitedir import SITE_MARKER
 from tests import episode_factory
 from tests.conftest import SEEDS
+from transcribe.readers.collection import document_from_text, load_collection
 
 SLUG = "s38e02-test"
 

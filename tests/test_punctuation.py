@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from postprocess.nlp import tokenize
+from kikigaki.nlp import tokenize
 from postprocess.punctuation import (
     MARKS,
     MODEL_PATH,

@@ -14,9 +14,14 @@ from pathlib import Path
 import pytest
 
 from flows.service import episode_lock, feed_entries, pending_items, scan_inbox, state_dir
+from pipeline.options import Options, PublishOptions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _options(site: Path) -> Options:
+    return Options(publish=PublishOptions(out=site))
 
 
 def _drop(inbox: Path, name: str, fixture: str = "sample.vtt") -> Path:
@@ -44,13 +49,13 @@ def test_scan_publishes_once_and_again_when_the_sidecar_changes(
 ) -> None:
     inbox, site = tmp_path / "inbox", tmp_path / "site"
     _drop(inbox, "talk.vtt")
-    first = scan_inbox(inbox, site)
+    first = scan_inbox(inbox, _options(site))
     assert first.published == [str(inbox / "talk.vtt")] and not first.failed
     assert (site / "talk" / "index.html").is_file()
-    again = scan_inbox(inbox, site)
+    again = scan_inbox(inbox, _options(site))
     assert again.published == [] and again.unchanged == 1
     (inbox / "talk.kikigaki.toml").write_text('[chapters]\n1 = "はじめに"\n', encoding="utf-8")
-    edited = scan_inbox(inbox, site)
+    edited = scan_inbox(inbox, _options(site))
     assert edited.published == [str(inbox / "talk.vtt")]
     assert "はじめに" in (site / "talk" / "index.html").read_text(encoding="utf-8")
 
@@ -63,11 +68,11 @@ def test_a_failed_episode_is_named_with_its_stage_and_the_others_go_on(
     broken = inbox / "broken.txt"
     broken.write_bytes(b"\x00\x01\x02binary")
     os.utime(broken, (time.time() - 60,) * 2)
-    report = scan_inbox(inbox, site)
+    report = scan_inbox(inbox, _options(site))
     assert report.published == [str(inbox / "good.vtt")]
     assert "broken.txt" in report.failed[str(broken)]
     assert report.failed[str(broken)].startswith("stage ")
-    assert scan_inbox(inbox, site).failed  # not recorded: tried again next round
+    assert scan_inbox(inbox, _options(site)).failed  # not recorded: tried again next round
 
 
 def test_an_episode_locked_by_another_run_is_left_for_the_next_round(
@@ -77,9 +82,9 @@ def test_an_episode_locked_by_another_run_is_left_for_the_next_round(
     source = _drop(inbox, "talk.vtt")
     with episode_lock(state_dir(inbox), source) as mine:
         assert mine
-        report = scan_inbox(inbox, site)
+        report = scan_inbox(inbox, _options(site))
     assert report.busy == [str(source)] and not report.published
-    assert scan_inbox(inbox, site).published == [str(source)]
+    assert scan_inbox(inbox, _options(site)).published == [str(source)]
 
 
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
@@ -109,9 +114,9 @@ def test_scan_fetches_the_feed_transcripts_into_the_inbox(
                     encoding="utf-8")
     inbox, site = tmp_path / "inbox", tmp_path / "site"
     inbox.mkdir()
-    report = scan_inbox(inbox, site, feed=feed.as_uri())
+    report = scan_inbox(inbox, _options(site), feed=feed.as_uri())
     assert len(report.published) == 1 and "feed" in report.published[0]
-    assert scan_inbox(inbox, site, feed=feed.as_uri()).unchanged == 1
+    assert scan_inbox(inbox, _options(site), feed=feed.as_uri()).unchanged == 1
 
 
 @pytest.mark.slow
@@ -120,7 +125,7 @@ def test_serve_publishes_a_dropped_transcript_on_schedule(tmp_path: Path) -> Non
     inbox.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "serve", "--inbox", str(inbox), "--out", str(site),
+        [sys.executable, "-m", "commands.cli", "serve", "--inbox", str(inbox), "--out", str(site),
          "--interval", "5"], cwd=REPO, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )

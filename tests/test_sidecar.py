@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_BAD_INPUT, main
+from commands.cli import EXIT_BAD_INPUT, main
 from kikigaki.document import Chapter, Episode, Segment, Speaker
 from kikigaki.errors import InputError
-from kikigaki.sidecar import Sidecar, apply_sidecar, find_sidecar, read_sidecar
+from kikigaki.sidecar import Sidecar, find_sidecar, read_sidecar
+from pipeline import steps
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 
@@ -46,11 +47,33 @@ def test_names_and_titles_are_applied_by_order_and_by_label() -> None:
     )
     sidecar = Sidecar(speaker_names=("市來",), speakers=(("佐藤", "佐藤さん"),),
                       chapter_titles=((1, "新"),))
-    edited = apply_sidecar(episode, sidecar)
+    edited = steps.chapter_titles(
+        steps.speakers(episode, speaker_names=(), sidecar=sidecar), sidecar=sidecar
+    )
+    # In order of first appearance: SPEAKER_01 is only listed, never heard.
     assert [(s.id, s.name) for s in edited.speakers] == [
-        ("SPEAKER_00", "市來"), ("SPEAKER_01", ""), ("佐藤", "佐藤さん")]
+        ("SPEAKER_00", "市來"), ("佐藤", "佐藤さん"), ("SPEAKER_01", "")]
     assert [c.title for c in edited.chapters] == ["新", "二"]
     assert episode.chapters[0].title == "旧"  # the input is not changed
+    assert edited.speaker_name("SPEAKER_01") == "話者3"
+
+
+def test_names_given_on_the_command_line_win_over_the_sidecar() -> None:
+    episode = Episode(segments=[Segment(text="a", speaker="SPEAKER_00"),
+                                Segment(text="b", speaker="SPEAKER_01"),
+                                Segment(text="c", speaker="SPEAKER_02")])
+    sidecar = Sidecar(speaker_names=("市來", "ゲスト"))
+    named = steps.speakers(episode, speaker_names=("山田",), sidecar=sidecar)
+    assert [named.speaker_name(f"SPEAKER_0{i}") for i in range(3)] == ["山田", "ゲスト", "話者3"]
+
+
+def test_the_sidecar_sets_the_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "ep.kikigaki.toml"
+    path.write_text('title = "第5回"\ndate = 2023-02-22\nkeep = ["一斉"]\n', encoding="utf-8")
+    sidecar = read_sidecar(path)
+    assert sidecar.meta_value("title") == "第5回"
+    assert sidecar.meta_value("date") == "2023-02-22"
+    assert sidecar.keep == ("一斉",)
 
 
 @pytest.mark.parametrize(("text", "problem"), [

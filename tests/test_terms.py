@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.evaluate import eval_terms, read_expected_pairs
-from flows.filters import correct_terms_in_text
+from commands.evaluate import eval_terms, read_expected_pairs
+from commands.filters import correct_terms_in_text
 from kikigaki.document import Episode, Segment
 from postprocess.glossary import Glossary, GlossaryTerm, candidate_terms, default_glossary
 from postprocess.terms import (

@@ -8,7 +8,7 @@ from itertools import accumulate, pairwise
 import pytest
 
 from kikigaki.document import Episode, EpisodeMeta, Sentence
-from postprocess.nlp import tokenize
+from kikigaki.nlp import tokenize
 from postprocess.topics import (
     TITLE_MAX_CHARS,
     boundaries_for,

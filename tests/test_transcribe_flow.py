@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from flows.cli import EXIT_BAD_INPUT, main
-from flows.transcribe_flow import transcribe_episode
+from commands.cli import EXIT_BAD_INPUT, main
+from flows.episode import process_episode
 from kikigaki.document import Episode, Segment, Turn, Word
+from pipeline.options import Options, PublishOptions, TextOptions
 from transcribe.align import split_segments_by_speaker
 from transcribe.diarize import DiarizationSettings
 
@@ -151,12 +153,15 @@ def test_a_glossary_edit_reruns_the_text_stages_only(
     glossary = tmp_path / "extra.toml"
     glossary.write_text('[[term]]\ncanonical = "ウォームアップ"\nreading = "ウォームアップ"\n',
                         encoding="utf-8")
-    common = {"audio": synthetic, "out": published.parent, "slug": "talk",
-              "speaker_names": ("市來", "ゲスト"), "show_progress": False,
-              "diarization": DiarizationSettings(max_speakers=3), "return_state": True}
-    edited = _task_states(transcribe_episode(glossary_paths=(glossary,), **common))
+    options = Options(
+        publish=PublishOptions(out=published.parent), slug="talk",
+        speaker_names=("市來", "ゲスト"), show_progress=False,
+        diarization=DiarizationSettings(max_speakers=3),
+        text=TextOptions(glossary_paths=(glossary,)),
+    )
+    edited = _task_states(process_episode(synthetic, options, return_state=True))
     assert edited["asr"] == edited["diarize"] == "Cached", edited
     assert edited["terms"] != "Cached", edited
-    redone = _task_states(transcribe_episode(glossary_paths=(glossary,), retranscribe=True,
-                                             **common))
+    again = replace(options, retranscribe=True)
+    redone = _task_states(process_episode(synthetic, again, return_state=True))
     assert redone["asr"] != "Cached" and redone["diarize"] != "Cached", redone

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from postprocess.nlp import Morpheme, tokenize
+from kikigaki.nlp import Morpheme, tokenize
 from postprocess.punctuation import (
     FEATURE_VERSION,
     LABELS,

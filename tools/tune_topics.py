@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from flows.evaluate import read_topic_reference
+from commands.evaluate import read_topic_reference
+from kikigaki.nlp import tokenize
 from postprocess import topics
 from postprocess.embeddings import embed
-from postprocess.nlp import tokenize
 
 GRID = {
     "min_sentences": (6, 8, 10, 12),

@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from kikigaki.document import Episode, Segment, Word
-from postprocess.normalize import normalize_text
+from kikigaki.text import comparable, normalize_text
 
-_NOT_COMPARED = re.compile(r"[\s、。，．,.!?！？・…「」『』()（）]")
 _BLIP_SECONDS = 0.8  # a shorter run of one speaker's words is diarization noise
 _SNAP_SECONDS = 0.8  # how far a speaker change may move to fall on a pause
-
-
-def _comparable(text: str) -> str:
-    return _NOT_COMPARED.sub("", unicodedata.normalize("NFKC", text))
 
 
 def split_segments_by_speaker(episode: Episode) -> Episode:
@@ -60,7 +54,7 @@ def _split(segment: Segment, words: list[Word]) -> list[Segment]:
         speaker = runs[0][0].speaker if runs else segment.speaker
         return [segment.model_copy(update={"speaker": speaker})]
     joined = "".join(word.text for word in words)
-    if _comparable(joined) != _comparable(segment.text):
+    if comparable(joined) != comparable(segment.text):
         # The segment's text was changed after decoding (a loop collapsed): keep it whole,
         # with the speaker who holds most of its time.
         return [segment.model_copy(update={"speaker": _main_speaker(runs)})]
@@ -91,16 +85,27 @@ def _duration(run: list[Word]) -> float:
 
 
 def _absorb_blips(runs: list[list[Word]]) -> list[list[Word]]:
-    """Runs too short to be a turn join the run before them (the first, the next one)."""
+    """Runs too short to be a turn join the run before them (the first, the next one);
+    a short run that is a whole sentence of its own ("Hello." answering "Hello?") stays."""
     kept: list[list[Word]] = []
     for run in runs:
-        if kept and (_duration(run) < _BLIP_SECONDS or kept[-1][0].speaker == run[0].speaker):
+        blip = _duration(run) < _BLIP_SECONDS and not (kept and _whole_sentence(kept[-1], run))
+        if kept and (blip or kept[-1][0].speaker == run[0].speaker):
             kept[-1] = kept[-1] + _relabelled(run, kept[-1][0].speaker)
         else:
             kept.append(list(run))
     if len(kept) > 1 and _duration(kept[0]) < _BLIP_SECONDS:
         kept[:2] = [_relabelled(kept[0], kept[1][0].speaker) + kept[1]]
     return kept
+
+
+_SENTENCE_END = re.compile(r"[.?!。？！][\"'”’)」』]*\s*$")
+
+
+def _whole_sentence(before: list[Word], run: list[Word]) -> bool:
+    """Whether ``run`` is a sentence of its own: the words before it end one, and so
+    does it (Whisper's own marks)."""
+    return bool(_SENTENCE_END.search(before[-1].text) and _SENTENCE_END.search(run[-1].text))
 
 
 def _relabelled(run: list[Word], speaker: str | None) -> list[Word]:
@@ -126,7 +131,7 @@ def _at_word_boundaries(words: list[Word], runs: list[list[Word]]) -> list[list[
 
 def _allowed_cuts(words: list[Word]) -> set[int]:
     """Indexes i such that a cut before words[i] falls between two morphemes."""
-    from postprocess.nlp import tokenize
+    from kikigaki.nlp import tokenize
 
     text = "".join(word.text for word in words)
     boundaries = {morpheme.end for morpheme in tokenize(text)}

@@ -1,4 +1,4 @@
-"""Speech recognition: an audio file to a timed Japanese transcript, offline by default.
+"""Speech recognition: an audio file to a timed transcript, offline by default.
 
 :func:`transcribe_audio` decodes the file in windows (:mod:`transcribe.audio`), runs
 faster-whisper on each and returns an :class:`Episode` whose ``segments`` carry text and
@@ -10,26 +10,24 @@ prepended (from the end of its last complete segment), so no speech is cut at a 
 edge, no segment is transcribed twice, and memory stays at about one window however long
 the episode is.
 
-Guards against Whisper's known failure modes (all pure functions, tested alone):
+No speech lost: the batched decoder may stop before the end of a VAD chunk (after a
+stretch in another language, or with hotwords in the prompt) and say nothing. After each
+window, the stretches where the VAD heard speech but no word landed
+(:mod:`transcribe.coverage`) are decoded again on their own, without hotwords, each in its
+own language when it is confidently another one (English phrases in Japanese talk).
 
-- Silence hallucinations (「ご視聴ありがとうございました」 and the like) are dropped when
-  the decoder was unsure (low ``avg_logprob`` or high ``no_speech_prob``). The Silero VAD
-  filter removes most silence before the decoder ever sees it.
-- Repetition loops: a phrase repeated over and over inside a segment is collapsed to one
-  copy; the same text in a run of consecutive segments becomes one segment.
-- Wrong language: when the audio's first speech is confidently another language than the
-  one requested, :class:`InputError` is raised (naming the language) rather than
-  returning a forced, meaningless Japanese transcript. ``language=None`` auto-detects;
-  ``language_check=False`` transcribes as the requested language regardless. With the
-  batched decoder the check is made on the first batch's encoder output (the decoder's
-  own), so it costs no extra pass over the audio.
+Guards against Whisper's known failure modes are in :mod:`transcribe.guards` (silence
+phrases, repetition loops); the language check is in :mod:`transcribe.languages`: when
+the audio's first speech is confidently another language than the one requested,
+:class:`InputError` is raised (naming the language) rather than returning a forced,
+meaningless transcript. ``language=None`` auto-detects; ``language_check=False``
+transcribes as the requested language regardless.
 
 Words: Whisper's own word timestamps (cross-attention alignment) cost about 8 % more time
-with faster-whisper 1.2.1 on this machine (not the 5x an older measurement suggested), so
-they are on by default and carry Whisper's ``probability``. Where no measured words exist
-(``word_timestamps=False``, or a segment whose looping text was collapsed), words are
-*approximate*: the segment's time is shared among its morphemes in proportion to their
-characters, and ``probability`` is ``None`` to mark them as estimates.
+with faster-whisper 1.2.1 on this machine, so they are on by default and carry Whisper's
+``probability``. Where no measured words exist (``word_timestamps=False``, or a segment
+whose looping text was collapsed), words are *approximate*: the segment's time is shared
+among its morphemes in proportion to their characters, and ``probability`` is ``None``.
 """
 
 from __future__ import annotations
@@ -38,8 +36,7 @@ import functools
 import gc
 import os
 import re
-import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -48,20 +45,19 @@ import numpy as np
 
 from kikigaki.document import Episode, EpisodeMeta, Segment, Word
 from kikigaki.errors import InputError
-from postprocess.normalize import normalize_text
+from kikigaki.slugs import slugify
 from transcribe.audio import SAMPLE_RATE, iter_windows, probe
+from transcribe.coverage import speech_spans, uncovered_speech
+from transcribe.guards import RawSegment, clean_segments
+from transcribe.languages import LanguageGuard, batched_pipeline, check_language, decode_clips
 from transcribe.models import resolve_model
 
 __all__ = [
     "AsrSettings",
-    "RawSegment",
     "VadSettings",
     "approximate_words",
-    "clean_segments",
-    "collapse_repeated_phrases",
-    "is_silence_hallucination",
     "load_model",
-    "merge_repeated_segments",
+    "release_models",
     "transcribe_audio",
     "transcribe_options",
 ]
@@ -109,6 +105,10 @@ class AsrSettings:
     batched: bool = True  # BatchedInferencePipeline: ~1.8x faster here, same CER
     batch_size: int = 8
     window_seconds: float = 600.0  # audio decoded and transcribed at a time
+    fill_gaps: bool = True  # decode again the speech the first pass skipped
+
+    def vad_options(self) -> dict[str, float] | None:
+        return self.vad.options() if self.vad else None
 
     def resolved_compute_type(self) -> str:
         if self.compute_type:
@@ -128,18 +128,6 @@ class AsrSettings:
         from_env = os.environ.get("OMP_NUM_THREADS", "")
         return self.cpu_threads or (int(from_env) if from_env.isdigit() else 0) \
             or os.cpu_count() or 1
-
-
-@dataclass(frozen=True)
-class RawSegment:
-    """A decoded segment with the decoder's confidence, before the guards."""
-
-    text: str
-    start: float
-    end: float
-    avg_logprob: float = 0.0
-    no_speech_prob: float = 0.0
-    words: tuple[Word, ...] = ()
 
 
 # --- the model ---------------------------------------------------------------------
@@ -185,7 +173,7 @@ def transcribe_options(settings: AsrSettings, hotwords: str = "") -> dict[str, A
         "condition_on_previous_text": settings.condition_on_previous_text,
         "word_timestamps": settings.word_timestamps,
         "vad_filter": settings.vad is not None,
-        "vad_parameters": settings.vad.options() if settings.vad else None,
+        "vad_parameters": settings.vad_options(),
         "hotwords": hotwords or None,
     }
     if settings.batched:
@@ -211,9 +199,9 @@ def transcribe_audio(
 
     ``hotwords`` (e.g. glossary terms separated by spaces, or a function from the
     transcript so far to such a string, asked before each window) bias the decoder
-    toward those spellings. ``progress(seconds_done, seconds_total)`` is called as the audio is
-    transcribed. Raises InputError for unreadable audio or audio in another language;
-    silence gives an episode with no segments.
+    toward those spellings. ``progress(seconds_done, seconds_total)`` is called as the
+    audio is transcribed, after every decoded segment. Raises InputError for unreadable
+    audio or audio in another language; silence gives an episode with no segments.
     """
     settings = settings or AsrSettings()
     path = Path(path)
@@ -222,27 +210,54 @@ def transcribe_audio(
     language = settings.language
     finished: list[RawSegment] = []
     tentative: list[RawSegment] = []  # may run past the window's end; redone next window
-    guard = _LanguageGuard(settings.language, path) if _checks_in_batch(settings) else None
+    guard = LanguageGuard(settings.language, path) if _checks_in_batch(settings) else None
     for offset, audio in _windows_with_carry(path, settings, finished):
         if language is None or (
             guard is None and settings.language_check and not _language_checked(finished)
         ):
-            detected = _check_language(model, audio, settings, path)
+            detected = check_language(model, audio, settings.vad_options(), path, language)
             language = language or detected
         window_hotwords = hotwords("".join(s.text for s in finished)) if callable(hotwords) \
             else hotwords
-        decoded = _decode(
-            model, audio, offset, replace(settings, language=language), window_hotwords, guard
-        )
-        window_end = offset + len(audio) / SAMPLE_RATE
-        done, tentative = _split_at_edge(decoded, window_end)
+        window_settings = replace(settings, language=language)
+        window = _Window(offset, audio, info.duration, progress)
+        decoded = _decode(model, window, window_settings, window_hotwords, guard)
+        if settings.fill_gaps:
+            decoded = _fill_gaps(model, window, window_settings, decoded)
+        done, tentative = _split_at_edge(decoded, window.end)
         finished.extend(done)
-        if progress:
-            progress(min(window_end, info.duration), info.duration)
     if progress:
         progress(info.duration, info.duration)
     segments = clean_segments([*finished, *tentative])
     return _episode(path, info.duration, language or "ja", segments, settings)
+
+
+def _checks_in_batch(settings: AsrSettings) -> bool:
+    """Whether the language check can ride on the batched decoder's own encoder pass."""
+    return bool(settings.batched and settings.language and settings.language_check)
+
+
+def _language_checked(raw: list[RawSegment]) -> bool:
+    # The check runs until a window with speech has been seen; segments prove there was.
+    return bool(raw)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """``audio`` starting ``offset`` seconds into a file of ``duration`` seconds."""
+
+    offset: float
+    audio: np.ndarray
+    duration: float
+    progress: Progress | None = None
+
+    @property
+    def end(self) -> float:
+        return self.offset + len(self.audio) / SAMPLE_RATE
+
+    def reached(self, seconds_in: float) -> None:
+        if self.progress:
+            self.progress(min(self.offset + seconds_in, self.duration), self.duration)
 
 
 def _windows_with_carry(
@@ -277,24 +292,29 @@ def _split_at_edge(
 
 def _decode(
     model: Any,
-    audio: np.ndarray,
-    offset: float,
+    window: _Window,
     settings: AsrSettings,
     hotwords: str,
-    guard: _LanguageGuard | None = None,
+    guard: LanguageGuard | None = None,
 ) -> list[RawSegment]:
     options = transcribe_options(settings, hotwords)
     if settings.batched:
-        segments, _ = _pipeline(model, guard).transcribe(audio, **options)
+        segments, _ = batched_pipeline(model, guard).transcribe(window.audio, **options)
     else:
-        segments, _ = model.transcribe(audio, **options)
-    return [_raw_segment(segment, offset) for segment in segments]
+        segments, _ = model.transcribe(window.audio, **options)
+    decoded = []
+    for segment in segments:
+        decoded.append(_raw_segment(segment, window.offset))
+        window.reached(segment.end)
+    return decoded
 
 
-def _raw_segment(segment: Any, offset: float) -> RawSegment:
+def _raw_segment(segment: Any, offset: float, language: str | None = None) -> RawSegment:
+    # Words keep Whisper's own spacing (" didn't"): joined, they give the segment's text
+    # in any language; Japanese spacing is normalised where text is built from them.
     words = tuple(
         Word(
-            text=w.word.strip(),
+            text=w.word,
             start=round(offset + w.start, 3),
             end=round(offset + w.end, 3),
             probability=round(w.probability, 4),
@@ -309,202 +329,45 @@ def _raw_segment(segment: Any, offset: float) -> RawSegment:
         avg_logprob=segment.avg_logprob,
         no_speech_prob=segment.no_speech_prob,
         words=words,
+        language=language,
     )
 
 
-# --- language ----------------------------------------------------------------------
+# --- speech the first pass skipped -----------------------------------------------------
 
-_LANGUAGE_SURE = 0.8
-_LANGUAGE_PROBE_S = 120.0  # audio searched for the first speech to identify
-
-
-def _checks_in_batch(settings: AsrSettings) -> bool:
-    """Whether the language check can ride on the batched decoder's own encoder pass."""
-    return bool(settings.batched and settings.language and settings.language_check)
+# Whisper's own rule for "this was silence": both unsure and likely no speech.
+_SILENT_LOGPROB = -1.0
+_SILENT_NO_SPEECH = 0.6
 
 
-@dataclass
-class _LanguageGuard:
-    """Judges the language of the first decoded batch of speech, from the encoder output
-    the decoder computes anyway, so the check costs one decoder step instead of a
-    separate VAD and encoder pass (about 0.7 s per file on the 2-core machine)."""
-
-    wanted: str
-    path: Path
-    done: bool = False
-
-    def check(self, language_probabilities: list[list[tuple[str, float]]]) -> None:
-        if self.done or not language_probabilities:
-            return
-        self.done = True
-        mean: dict[str, float] = {}
-        for chunk in language_probabilities:
-            for token, probability in chunk:
-                code = token.strip("<|>")
-                mean[code] = mean.get(code, 0.0) + probability / len(language_probabilities)
-        language, probability = max(mean.items(), key=lambda item: item[1])
-        if language != self.wanted and probability >= _LANGUAGE_SURE:
-            raise _wrong_language(self.path, language, probability, self.wanted)
-
-
-def _pipeline(model: Any, guard: _LanguageGuard | None) -> Any:
-    from faster_whisper import BatchedInferencePipeline
-
-    if guard is None:
-        return BatchedInferencePipeline(model)
-
-    class LanguageCheckingPipeline(BatchedInferencePipeline):  # type: ignore[misc]
-        def generate_segment_batched(self, features: Any, tokenizer: Any, options: Any) -> Any:
-            encoder_output, output = super().generate_segment_batched(
-                features, tokenizer, options
-            )
-            if not guard.done:  # detect_language is skipped once judged
-                guard.check(self.model.model.detect_language(encoder_output))
-            return encoder_output, output
-
-    return LanguageCheckingPipeline(model)
-
-
-def _language_checked(raw: list[RawSegment]) -> bool:
-    # The check runs until a window with speech has been seen; segments prove there was.
-    return bool(raw)
-
-
-def _check_language(model: Any, audio: np.ndarray, settings: AsrSettings, path: Path) -> str | None:
-    """The language of the first speech in ``audio`` (None if there is no speech);
-    raises InputError when it is confidently not the one asked for."""
-    from faster_whisper.vad import VadOptions
-
-    head = audio[: round(_LANGUAGE_PROBE_S * SAMPLE_RATE)]
-    try:
-        language, probability, _ = model.detect_language(
-            head,
-            vad_filter=settings.vad is not None,
-            vad_parameters=VadOptions(**settings.vad.options()) if settings.vad else None,
+def _fill_gaps(
+    model: Any, window: _Window, settings: AsrSettings, decoded: list[RawSegment]
+) -> list[RawSegment]:
+    """``decoded`` with the speech it skipped decoded again, clip by clip, without
+    hotwords and in the clip's own language when it is confidently another one."""
+    speech = speech_spans(window.audio, settings.vad_options())
+    heard = [
+        (span.start - window.offset, span.end - window.offset)
+        for segment in decoded
+        for span in (segment.words or (segment,))
+        if span.start is not None and span.end is not None
+    ]
+    clips = uncovered_speech(speech, heard)
+    if not clips:
+        return decoded
+    found = [
+        _raw_segment(segment, window.offset, language)
+        for segment, language in decode_clips(
+            model, window.audio, clips, transcribe_options(settings)
         )
-    except ValueError:  # the VAD found no speech: nothing to judge
-        return None
-    wanted = settings.language
-    if wanted and language != wanted and probability >= _LANGUAGE_SURE:
-        raise _wrong_language(path, language, probability, wanted)
-    return language
+        if not _silent(segment)
+    ]
+    return sorted([*decoded, *found], key=lambda segment: segment.start)
 
 
-def _wrong_language(path: Path, language: str, probability: float, wanted: str) -> InputError:
-    return InputError(
-        path,
-        f"the speech is in {_language_name(language)} ({language}, "
-        f"p={probability:.2f}), not {wanted}",
-        f"pass --language {language} to transcribe it as {language}",
-    )
-
-
-def _language_name(code: str) -> str:
-    names = {"en": "English", "ja": "Japanese", "zh": "Chinese", "ko": "Korean"}
-    return names.get(code, code)
-
-
-# --- guards (pure functions) ---------------------------------------------------------
-
-# Phrases Whisper writes over silence or music, learned from video subtitles.
-_SILENCE_HALLUCINATIONS = (
-    "ご視聴ありがとうございました",
-    "ご視聴ありがとうございます",
-    "最後までご視聴いただきありがとうございました",
-    "最後までご視聴いただきありがとうございます",
-    "チャンネル登録よろしくお願いします",
-    "チャンネル登録お願いします",
-    "チャンネル登録と高評価よろしくお願いします",
-    "おやすみなさい",
-    "ありがとうございました",
-    "お疲れ様でした",
-)
-_SUBTITLE_CREDIT = re.compile(r"^(字幕|翻訳|提供|作詞|作曲|編曲)")
-_NOT_COMPARED = re.compile(r"[\s、。，．,.!?！？・…「」『』()（）]")
-_UNSURE_LOGPROB = -0.7
-_LIKELY_SILENCE = 0.4
-
-
-def _comparable(text: str) -> str:
-    return _NOT_COMPARED.sub("", unicodedata.normalize("NFKC", text))
-
-
-def is_silence_hallucination(segment: RawSegment) -> bool:
-    """A stock phrase of Whisper's over silence, decoded without confidence.
-
-    The whole segment must be the phrase (a speaker saying 「ありがとうございました」 in
-    a sentence is kept) and the decoder unsure: ``avg_logprob < -0.7`` or
-    ``no_speech_prob > 0.4``.
-    """
-    text = _comparable(segment.text)
-    if not text:
-        return False
-    stock = text in _SILENCE_HALLUCINATIONS or bool(_SUBTITLE_CREDIT.match(text))
-    unsure = segment.avg_logprob < _UNSURE_LOGPROB or segment.no_speech_prob > _LIKELY_SILENCE
-    return stock and unsure
-
-
-_REPEATED_UNIT = re.compile(r"(.+?)\1{2,}", re.DOTALL)
-_LOOP_MIN_UNIT = 4  # characters: a longer phrase said 3+ times running is a loop
-_LOOP_MIN_REPEATS = 5  # a shorter one (そう, はい) needs 5+ to count as a loop
-
-
-def collapse_repeated_phrases(text: str) -> str:
-    """Collapse decoder loops inside one text to a single copy of the repeated phrase.
-
-    Natural speech repeats short words a few times (「そうそうそう」, 「はいはいはい」),
-    which is kept; a phrase of 4+ characters repeated 3+ times running, or any phrase
-    repeated 5+ times running, is a loop.
-    """
-
-    def collapse(match: re.Match[str]) -> str:
-        unit = match.group(1)
-        repeats = len(match.group(0)) // len(unit)
-        is_loop = (len(unit.strip()) >= _LOOP_MIN_UNIT and repeats >= 3) or (
-            repeats >= _LOOP_MIN_REPEATS
-        )
-        return unit if is_loop else match.group(0)
-
-    return _REPEATED_UNIT.sub(collapse, text)
-
-
-_LONG_TEXT = 8  # characters: two identical segments this long in a row are a loop
-
-
-def merge_repeated_segments(segments: Sequence[RawSegment]) -> list[RawSegment]:
-    """One segment for each run of consecutive segments with the same text, when the run
-    is a loop: 3+ segments, or 2 whose text has 8+ characters. The merged segment spans
-    the run's times. Shorter runs (two 「はい」) are kept as they are."""
-    merged: list[RawSegment] = []
-    run: list[RawSegment] = []
-    for segment in [*segments, None]:
-        if segment is not None and run and _comparable(segment.text) == _comparable(run[0].text):
-            run.append(segment)
-            continue
-        if run:
-            merged.extend(_merge_run(run))
-        run = [segment] if segment is not None else []
-    return merged
-
-
-def _merge_run(run: list[RawSegment]) -> list[RawSegment]:
-    length = len(_comparable(run[0].text))
-    if len(run) >= 3 or (len(run) == 2 and length >= _LONG_TEXT):
-        return [replace(run[0], end=run[-1].end)]
-    return run
-
-
-def clean_segments(raw: Sequence[RawSegment]) -> list[RawSegment]:
-    """All guards, then Japanese spacing: the segments an episode is built from."""
-    kept = [_collapsed(s) for s in raw if not is_silence_hallucination(s)]
-    return merge_repeated_segments([s for s in kept if s.text])
-
-
-def _collapsed(segment: RawSegment) -> RawSegment:
-    collapsed = collapse_repeated_phrases(segment.text)
-    # Measured words would still spell out the loop: let approximate ones replace them.
-    words = segment.words if collapsed == segment.text else ()
-    return replace(segment, text=normalize_text(collapsed), words=words)
+def _silent(segment: Any) -> bool:
+    unsure = segment.avg_logprob < _SILENT_LOGPROB and segment.no_speech_prob > _SILENT_NO_SPEECH
+    return unsure or not segment.text.strip()
 
 
 # --- words and the episode ------------------------------------------------------------
@@ -517,7 +380,7 @@ def approximate_words(segment: Segment) -> list[Word]:
 
     Punctuation takes no time. ``probability`` is ``None``: the times are estimates.
     """
-    from postprocess.nlp import tokenize
+    from kikigaki.nlp import tokenize
 
     if segment.start is None or segment.end is None:
         return []
@@ -542,7 +405,9 @@ def _episode(
     raw: list[RawSegment],
     settings: AsrSettings,
 ) -> Episode:
-    segments = [Segment(text=s.text, start=s.start, end=s.end) for s in raw]
+    segments = [
+        Segment(text=s.text, start=s.start, end=s.end, language=s.language) for s in raw
+    ]
     words: list[Word] = []
     for raw_segment, segment in zip(raw, segments, strict=True):
         if raw_segment.words:
@@ -556,14 +421,6 @@ def _episode(
         audio=str(path),
         duration=round(duration, 3),
         language=language,
-        slug=_slug(path.stem),
+        slug=slugify(path.stem),
     )
     return Episode(meta=meta, segments=segments, words=words, stages=["transcribe:whisper"])
-
-
-_NOT_SLUG = re.compile(r"[^\w-]+")
-
-
-def _slug(stem: str) -> str:
-    """The file stem with runs of spaces and symbols turned into one hyphen."""
-    return _NOT_SLUG.sub("-", stem).strip("-_").lower() or "episode"

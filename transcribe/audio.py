@@ -258,3 +258,30 @@ def _corrupt(path: Path, problem: str) -> InputError:
 
 def _no_samples(path: Path) -> InputError:
     return InputError(path, "the audio has zero duration", "give a file with recorded sound")
+
+
+# Tag names as FFmpeg reports them (ID3, MP4 and Vorbis comments alike), by what we use.
+_TAGS = {
+    "title": ("title",),
+    "show": ("album", "show", "tvshow", "podcast"),
+    "date": ("date", "creation_time", "year", "tdrc", "tyer"),
+    "description": ("comment", "description", "synopsis", "lyrics"),
+    "episode_id": ("track", "episode_id", "episode_sort"),
+}
+_TAG_MAX_CHARS = 4000
+
+
+def audio_tags(path: Path | str) -> dict[str, str]:
+    """The file's own tags that describe the episode: ``title``, ``show`` (the album),
+    ``date`` (as written), ``description`` (the comment), ``episode_id`` (the track)."""
+    with _open(_existing_file(path)) as container:
+        raw = dict(container.metadata)
+        for stream in container.streams.audio[:1]:
+            raw.update({k: v for k, v in stream.metadata.items() if k not in raw})
+    lowered = {key.lower(): str(value).strip() for key, value in raw.items()}
+    tags = {}
+    for name, keys in _TAGS.items():
+        value = next((lowered[k] for k in keys if lowered.get(k)), "")
+        if value:
+            tags[name] = value[:_TAG_MAX_CHARS]
+    return tags

@@ -640,20 +640,3 @@ def _fill_untimed(found: list[str | None]) -> list[str | None]:
         filled.append(previous)
     return filled
 
-
-def name_speakers(episode: Episode, names: Sequence[str]) -> Episode:
-    """Give SPEAKER_00, SPEAKER_01, ... (in order of first appearance) the ``names``.
-
-    Speakers beyond the names keep their labels; extra names are ignored. Ids stay as
-    they are, so words and turns keep pointing at the same speakers.
-    """
-    order = _first_appearance(sorted(episode.turns, key=lambda turn: turn.start))
-    known = {speaker.id: speaker for speaker in episode.speakers}
-    order += [speaker.id for speaker in episode.speakers if speaker.id not in order]
-    named = []
-    for index, speaker_id in enumerate(order):
-        speaker = known.get(speaker_id, Speaker(id=speaker_id))
-        if index < len(names) and names[index].strip():
-            speaker = speaker.model_copy(update={"name": names[index].strip()})
-        named.append(speaker)
-    return episode.with_stage("name-speakers", speakers=named)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kikigaki.document import Episode, EpisodeMeta, Segment
 from kikigaki.errors import InputError
+from kikigaki.slugs import slugify
 from transcribe.readers._problem import TranscriptProblem
 from transcribe.readers.captions import has_timing_lines, is_webvtt, parse_captions, webvtt_title
 from transcribe.readers.podcast_json import looks_like_json, parse_podcast_json
@@ -38,11 +39,14 @@ _MetaFields = dict[str, object]
 _Parser = Callable[[str], tuple[list[Segment], _MetaFields]]
 
 
-def read_transcript(path: Path | str, *, slug: str | None = None) -> Episode:
+def read_transcript(
+    path: Path | str, *, slug: str | None = None, language: str = "ja"
+) -> Episode:
     """The episode in the transcript file ``path``; raises InputError for bad input.
 
-    ``meta.slug`` is ``slug`` or the file's stem, ``meta.title`` the title the file
-    gives (seed page, WebVTT header) or else the stem, ``meta.language`` is ``"ja"``.
+    ``meta.slug`` is ``slug`` or the file's stem, made a folder name by
+    :func:`kikigaki.slugs.slugify`; ``meta.title`` the title the file gives (seed page,
+    WebVTT header) or else the stem.
     """
     path = Path(path)
     try:
@@ -57,8 +61,8 @@ def read_transcript(path: Path | str, *, slug: str | None = None) -> Episode:
             "title": fields.get("title") or path.stem,
             "source": str(path),
             "source_format": source_format,
-            "language": "ja",
-            "slug": slug or path.stem,
+            "language": language,
+            "slug": slugify(slug or path.stem),
         }
     )
     return Episode(meta=meta, segments=segments, stages=[f"read:{source_format}"])

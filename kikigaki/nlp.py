@@ -98,3 +98,15 @@ def ginza() -> Language:
 def parse(text: str) -> Doc:
     """One full GiNZA pass (tokens, dependencies, named entities)."""
     return ginza()(text)
+
+
+@cache
+def _dictionary():  # type: ignore[no-untyped-def]
+    from sudachipy import dictionary
+
+    return dictionary.Dictionary(dict="core")
+
+
+def is_dictionary_word(text: str) -> bool:
+    """Whether ``text`` is a headword of the Sudachi dictionary (an ordinary word)."""
+    return len(_dictionary().lookup(text)) > 0

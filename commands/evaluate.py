@@ -20,7 +20,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from flows.filters import correct_terms_in_text, decode_utf8, punctuate, segment
+from commands.filters import correct_terms_in_text, decode_utf8, punctuate, segment
 from kikigaki.errors import InputError
 from postprocess import evaluation
 

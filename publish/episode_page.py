@@ -1,0 +1,457 @@
+"""An episode's folder: its show-notes page, transcript files and timed files.
+
+The templates only lay out: everything they show is prepared here as a view model
+(strings, anchors, relative links, the sentence pieces an annotation marks)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from kikigaki.document import Annotation, CollectionDocument, Episode, Sentence, Term
+from publish.captions import timed_files
+from publish.feed import PublishedEpisode, SiteInfo, episode_schema, script_json
+from publish.layout import (
+    AUDIO_LABEL,
+    AUDIO_STEM,
+    EXTERNAL_LINK,
+    FILE_LABELS,
+    ROLE_LABELS,
+    SCRIPT,
+    SENTENCES_PER_PARAGRAPH,
+    SITE_TITLE,
+    episode_slug,
+    site_info,
+)
+from publish.templating import MarkdownRaw, markdown_url, render_template
+from publish.views import LinkView, Piece, episode_sentences, one_line
+
+# --------------------------------------------------------------------------- episode view
+
+
+@dataclass
+class SentenceView:
+    id: str
+    pieces: list[Piece]
+    start: str = ""
+    end: str = ""
+    time: str = ""
+
+
+@dataclass
+class ParagraphView:
+    speaker: str
+    time: str
+    anchor: str
+    sentences: list[SentenceView]
+
+
+@dataclass
+class SectionView:
+    id: str
+    title: str
+    time: str
+    paragraphs: list[ParagraphView]
+
+
+@dataclass
+class ChapterView:
+    number: int
+    title: str
+    summary: str
+    time: str
+    href: str
+    keywords: str
+    seek: str = ""  # the start in seconds, for the player
+
+
+@dataclass
+class PlayerView:
+    src: str
+    captions: str = ""
+
+
+@dataclass
+class TermView:
+    id: str
+    name: str
+    definition: str
+    external: str
+    mentions: int
+    first_href: str
+    links: list[LinkView]
+
+    @property
+    def external_md(self) -> MarkdownRaw:
+        return markdown_url(self.external)
+
+
+@dataclass
+class PersonView:
+    name: str
+    role: str
+    mentions: int
+
+
+@dataclass
+class RelatedView:
+    title: str
+    href: str
+    score: str
+    shared_terms: str
+
+    @property
+    def href_md(self) -> MarkdownRaw:
+        return markdown_url(self.href)
+
+
+@dataclass
+class EpisodeView:
+    slug: str
+    title: str
+    show: str
+    date: str
+    episode_id: str
+    hosts: str
+    description: list[str]
+    summary: list[str]
+    chapters: list[ChapterView]
+    people: list[PersonView]
+    terms: list[TermView]
+    related: list[RelatedView]
+    transcript: list[SectionView]
+    files: list[LinkView] = field(default_factory=list)
+    sentence_count: int = 0
+    player: PlayerView | None = None
+    length: str = ""  # the duration (timed) or the reading time (untimed)
+    date_note: str = ""  # how the date was found, when it is only an estimate
+    language: str = "ja"
+    language_note: str = ""  # the stages left out for another language
+
+    @property
+    def captions_language(self) -> str:
+        return self.language.split("-")[0]
+
+    @property
+    def byline(self) -> str:
+        return " · ".join(x for x in (self.show, self.episode_id, self.date) if x)
+
+
+def render_episode_files(
+    episode: Episode,
+    collection: Sequence[CollectionDocument],
+    audio: str = "",
+    *,
+    site: SiteInfo | None = None,
+    audio_bytes: int = 0,
+) -> dict[str, str]:
+    """The text files of one episode's folder (name → content), rendered for
+    ``collection``; ``audio`` is the name of its audio file in that folder, if any (of
+    ``audio_bytes`` bytes), ``site`` the site it is published in (for its JSON-LD)."""
+    files = {
+        "transcript.txt": transcript_text(episode),
+        "transcript.json": transcript_json(episode),
+        "episode.json": episode.to_json() + "\n",
+        **timed_files(episode),
+    }
+    listed = sorted([*files, "show-notes.md", *([audio] if audio else [])])
+    view = episode_view(episode, collection, listed)
+    if audio:
+        captions = "captions.vtt" if "captions.vtt" in files else ""
+        view.player = PlayerView(src=audio, captions=captions)
+    files["show-notes.md"] = render_template(
+        "show-notes.md.j2", episode=view, site_title=SITE_TITLE
+    )
+    site = site or site_info([episode])
+    published = PublishedEpisode(
+        view.slug, episode, frozenset([*files, "index.html"]), audio, audio_bytes
+    )
+    files["index.html"] = render_template(
+        "episode.html.j2",
+        episode=view,
+        root="../",
+        site_title=SITE_TITLE,
+        page_title=view.title,
+        description=" ".join(view.summary)[:160],
+        scripts=[SCRIPT],
+        json_ld=Markup(script_json(episode_schema(site, published))),
+    )
+    return files
+
+
+def transcript_text(episode: Episode) -> str:
+    return "".join(one_line(s.text) + "\n" for s in episode_sentences(episode))
+
+
+def transcript_json(episode: Episode) -> str:
+    """Podcasting 2.0 transcript JSON; times and speaker only where they are known."""
+    segments = []
+    for sentence in episode_sentences(episode):
+        segment: dict[str, object] = {}
+        if sentence.speaker:
+            segment["speaker"] = episode.speaker_name(sentence.speaker)
+        if sentence.start is not None:
+            segment["startTime"] = round(sentence.start, 3)
+        if sentence.end is not None:
+            segment["endTime"] = round(sentence.end, 3)
+        segment["body"] = one_line(sentence.text)
+        segments.append(segment)
+    document = {"version": "1.0.0", "segments": segments}
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
+def episode_view(
+    episode: Episode, collection: Sequence[CollectionDocument], files: Sequence[str] = ()
+) -> EpisodeView:
+    meta = episode.meta
+    pages = {doc.href.split("#", 1)[0] for doc in collection}
+    terms = _term_views(episode.terms, len(episode_sentences(episode)), pages)
+    return EpisodeView(
+        slug=episode_slug(episode),
+        title=meta.title or meta.slug or "無題のエピソード",
+        show=meta.show,
+        date=meta.date or "",
+        episode_id=meta.episode_id,
+        hosts="、".join(meta.hosts),
+        description=[line for line in meta.description.split("\n") if line.strip()],
+        summary=[s for s in episode.summary if s.strip()],
+        chapters=_chapter_views(episode),
+        people=[
+            PersonView(p.name, ROLE_LABELS.get(p.role, p.role), p.mentions) for p in episode.people
+        ],
+        terms=terms,
+        related=_related_views(episode, pages),
+        transcript=_transcript(episode, {t.name: t.id for t in terms}),
+        files=[LinkView(_file_label(name), name) for name in files],
+        sentence_count=len(episode_sentences(episode)),
+        length=_length(episode),
+        date_note="ファイルの更新日" if meta.date_source == "file-modified" else "",
+        language=meta.language or "ja",
+        language_note=_language_note(episode),
+    )
+
+
+_READING_CHARS_PER_MINUTE = 500  # a Japanese reader's pace, roughly
+_STAGE_LABELS = {"fillers": "フィラーの除去", "terms": "用語の補正", "sentences": "句読点モデル",
+                 "topics": "日本語の章題"}
+
+
+def _length(episode: Episode) -> str:
+    if episode.meta.duration:
+        return f"再生時間 {clock(episode.meta.duration)}"
+    characters = sum(len(s.text) for s in episode_sentences(episode))
+    if not characters:
+        return ""
+    return f"約{max(1, round(characters / _READING_CHARS_PER_MINUTE))}分で読めます"
+
+
+def _language_note(episode: Episode) -> str:
+    if not episode.skipped_stages:
+        return ""
+    from transcribe.languages import language_name
+
+    stages = "、".join(_STAGE_LABELS.get(s, s) for s in episode.skipped_stages)
+    return (f"この回は{language_name(episode.meta.language)}（{episode.meta.language}）のため、"
+            f"日本語専用の処理（{stages}）は行わず、Whisper の句読点と、言語によらない"
+            "章分けを使っています。")
+
+
+def _file_label(name: str) -> str:
+    if name.startswith(AUDIO_STEM + ".") or name == AUDIO_STEM:
+        return AUDIO_LABEL
+    return FILE_LABELS.get(name, name)
+
+
+def clock(seconds: float | None) -> str:
+    """``12:34`` or ``1:02:03``; empty when unknown."""
+    if seconds is None:
+        return ""
+    total = max(int(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _chapter_views(episode: Episode) -> list[ChapterView]:
+    sentences = episode_sentences(episode)
+    views = []
+    for number, chapter in enumerate(episode.chapters, start=1):
+        first = min(max(chapter.first, 0), max(len(sentences) - 1, 0))
+        start = chapter.start
+        if start is None and first < len(sentences):
+            start = sentences[first].start
+        views.append(
+            ChapterView(
+                number=number,
+                title=chapter.title,
+                summary=chapter.summary,
+                time=clock(start),
+                href=f"#s{first}",
+                keywords="、".join(chapter.keywords),
+                seek=f"{start:.3f}" if start is not None else "",
+            )
+        )
+    return views
+
+
+def _term_views(terms: Sequence[Term], sentence_count: int, pages: set[str]) -> list[TermView]:
+    views = []
+    for index, term in enumerate(terms):
+        first = term.first_sentence
+        links = [
+            LinkView(link.title, "../" + link.href, link.snippet)
+            for link in term.links
+            if link.href.split("#", 1)[0] in pages
+        ]
+        views.append(
+            TermView(
+                id=f"t{index}",
+                name=term.canonical,
+                definition=term.definition,
+                external=term.link if EXTERNAL_LINK.match(term.link) else "",
+                mentions=term.mentions,
+                first_href=f"#s{first}"
+                if first is not None and 0 <= first < sentence_count
+                else "",
+                links=links,
+            )
+        )
+    return views
+
+
+def _related_views(episode: Episode, pages: set[str]) -> list[RelatedView]:
+    ranked = sorted(episode.related, key=lambda r: -r.score)
+    return [
+        RelatedView(
+            title=r.title,
+            href="../" + r.href if r.href.split("#", 1)[0] in pages else "",
+            score=f"{r.score:.2f}",
+            shared_terms="、".join(r.shared_terms),
+        )
+        for r in ranked
+    ]
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+def _transcript(episode: Episode, term_ids: dict[str, str]) -> list[SectionView]:
+    sentences = episode_sentences(episode)
+    marks = _annotations_by_sentence(episode.annotations)
+    views = [_sentence_view(i, s, marks.get(i, []), term_ids) for i, s in enumerate(sentences)]
+    sections = []
+    for number, (first, end, chapter_index) in enumerate(_section_ranges(episode)):
+        chapter = episode.chapters[chapter_index] if chapter_index is not None else None
+        paragraphs = [
+            ParagraphView(
+                speaker=episode.speaker_name(speaker) if speaker else "",
+                time=views[p_first].time,
+                anchor=views[p_first].id,
+                sentences=views[p_first:p_end],
+            )
+            for p_first, p_end, speaker in _paragraph_ranges(episode, first, end)
+        ]
+        sections.append(
+            SectionView(
+                id=f"c{chapter_index + 1}" if chapter_index is not None else f"part{number}",
+                title=chapter.title if chapter else "",
+                time=views[first].time if first < len(views) else "",
+                paragraphs=paragraphs,
+            )
+        )
+    return sections
+
+
+def _sentence_view(
+    index: int, sentence: Sentence, marks: list[Annotation], term_ids: dict[str, str]
+) -> SentenceView:
+    return SentenceView(
+        id=f"s{index}",
+        pieces=sentence_pieces(sentence.text, marks, term_ids),
+        start=f"{sentence.start:.3f}" if sentence.start is not None else "",
+        end=f"{sentence.end:.3f}" if sentence.end is not None else "",
+        time=clock(sentence.start),
+    )
+
+
+def _annotations_by_sentence(annotations: Iterable[Annotation]) -> dict[int, list[Annotation]]:
+    grouped: dict[int, list[Annotation]] = {}
+    for annotation in annotations:
+        grouped.setdefault(annotation.sentence, []).append(annotation)
+    return grouped
+
+
+def sentence_pieces(
+    text: str, annotations: Sequence[Annotation], term_ids: dict[str, str]
+) -> list[Piece]:
+    """``text`` cut at its annotations; overlapping or out-of-range ones are dropped."""
+    pieces: list[Piece] = []
+    position = 0
+    for mark in sorted(annotations, key=lambda a: (a.start, -a.end, a.label)):
+        start, end = max(mark.start, 0), min(mark.end, len(text))
+        if start < position or end <= start:
+            continue
+        if start > position:
+            pieces.append(Piece(text[position:start]))
+        term_id = term_ids.get(mark.label, "") if mark.kind == "term" else ""
+        href = f"#{term_id}" if term_id else ""
+        pieces.append(Piece(text[start:end], kind=mark.kind, label=mark.label, href=href))
+        position = end
+    if position < len(text) or not pieces:
+        pieces.append(Piece(text[position:]))
+    return pieces
+
+
+def _section_ranges(episode: Episode) -> list[tuple[int, int, int | None]]:
+    """Sentence ranges of the transcript's sections: the chapters, and any text before,
+    between or after them as untitled sections."""
+    count = len(episode_sentences(episode))
+    ranges: list[tuple[int, int, int | None]] = []
+    position = 0
+    chapters = sorted(enumerate(episode.chapters), key=lambda c: (c[1].first, c[0]))
+    for index, chapter in chapters:
+        first, end = max(chapter.first, position), min(chapter.end, count)
+        if end <= first:
+            continue
+        if first > position:
+            ranges.append((position, first, None))
+        ranges.append((first, end, index))
+        position = end
+    if position < count:
+        ranges.append((position, count, None))
+    return ranges
+
+
+def _paragraph_ranges(episode: Episode, first: int, end: int) -> list[tuple[int, int, str | None]]:
+    """Paragraphs of sentences ``first`` .. ``end - 1``: the episode's own, cut to the range;
+    sentences outside any paragraph grouped by speaker, a few at a time."""
+    sentences = episode_sentences(episode)
+    owner: dict[int, tuple[int, str | None]] = {}
+    for number, paragraph in enumerate(episode.paragraphs):
+        for index in range(max(paragraph.first, first), min(paragraph.end, end)):
+            owner.setdefault(index, (number, paragraph.speaker))
+    ranges: list[tuple[int, int, str | None]] = []
+    for index in range(first, end):
+        key = owner.get(index)
+        speaker = key[1] if key and key[1] else sentences[index].speaker
+        if ranges and _continues(ranges[-1], index, key, speaker, owner):
+            ranges[-1] = (ranges[-1][0], index + 1, ranges[-1][2])
+        else:
+            ranges.append((index, index + 1, speaker))
+    return ranges
+
+
+def _continues(
+    last: tuple[int, int, str | None],
+    index: int,
+    key: tuple[int, str | None] | None,
+    speaker: str | None,
+    owner: dict[int, tuple[int, str | None]],
+) -> bool:
+    previous = owner.get(index - 1)
+    if key is not None or previous is not None:
+        return key is not None and previous is not None and key[0] == previous[0]
+    return last[2] == speaker and index - last[0] < SENTENCES_PER_PARAGRAPH
