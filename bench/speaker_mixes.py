@@ -11,8 +11,9 @@ response of their own (a 0.3-0.6 s reverberation tail, as at different seats of 
 room) and the mixture gets a noise floor at 20-30 dB SNR, which is nearer to a meeting
 recorded with one microphone.
 
-The reference turns are each piece's voiced stretches (split at pauses of 0.3 s or
-more, by frame energy), so they hold speech only, as a careful annotator's would.
+The reference turns are each piece's voiced stretches (split at pauses of 0.5 s or
+more, by frame energy), so they hold speech and only the short pauses inside it, as an
+annotator's turns would.
 
 Common Voice clips 38853932 and 38925334 are one speaker (same reader of the same
 book, CAM++ cosine 0.77 where every other pair is 0.43 or less) and count as one.
@@ -37,7 +38,7 @@ COMMON_VOICE = SHARED / "audio" / "common_voice_ja"
 PYANNOTE_SAMPLE = SHARED / "audio" / "pyannote_sample"
 SAME_READER = {"common_voice_ja_38925334": "common_voice_ja_38853932"}
 _FRAME = SAMPLE_RATE // 100  # 10 ms energy frames
-_MIN_PAUSE = 0.3  # seconds of quiet that split a piece into reference turns
+_MIN_PAUSE = 0.5  # seconds of quiet that split a piece into reference turns
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def _cluster(vectors: np.ndarray, settings: DiarizationSettings) -> np.ndarray:
     low, high = settings.speaker_bounds()
     if len(vectors) < 2:
         return np.zeros(len(vectors), dtype=np.int64)
-    tree = linkage(vectors, method=settings.linkage, metric="cosine")
+    tree = linkage(vectors, method="average", metric="cosine")
     labels = fcluster(tree, settings.threshold, criterion="distance") - 1
     labels = _absorb_small_clusters(vectors, labels, settings.min_cluster_size, low)
     count = len(np.unique(labels))
