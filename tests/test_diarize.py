@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kikigaki.document import Episode, Segment, Speaker, Turn, Word
-from kikigaki.errors import InputError
+from kikigaki.errors import InputError, KikigakiError
 from transcribe.rttm import der, format_rttm, parse_rttm, read_rttm, score, write_rttm
 
 pytest.importorskip("pyannote.audio")
@@ -238,3 +238,33 @@ def test_synthetic_three_speaker_episode(request: pytest.FixtureRequest, tmp_pat
     assert der(episode.rttm, turns) < 0.15
     bounded = diarize(audio, DiarizationSettings(max_speakers=2))
     assert len({turn.speaker for turn in bounded}) == 2
+
+
+def test_four_real_readers_are_counted_as_four(shared_dir: Path) -> None:
+    """Real read speech of four Common Voice readers, taking turns (bench.speaker_mixes)."""
+    import random
+
+    from bench import speaker_mixes
+
+    if not (speaker_mixes.COMMON_VOICE / "manifest.jsonl").is_file():
+        pytest.skip("the Common Voice clips are not in ../shared")
+    readers = ["cv38852485", "cv38853932", "cv38878413", "cv38898180"]
+    pool = speaker_mixes.common_voice_speakers()
+    pieces = speaker_mixes.choose_pieces(pool, readers, random.Random(4), most_seconds=9.0)
+    mixture = speaker_mixes.mix("four-readers", pieces, seed=4)
+    assert mixture.speakers == 4
+    turns = diarize(mixture.audio)
+    assert len({turn.speaker for turn in turns}) == 4
+    assert der(mixture.turns, turns) < 0.3  # the held-out conversations pool at 0.21
+
+
+def test_device_is_checked() -> None:
+    assert DiarizationSettings(device="cpu").resolved_device() == "cpu"
+    assert DiarizationSettings(device="auto").resolved_device() in {"cpu", "cuda"}
+    with pytest.raises(ValueError, match="device"):
+        DiarizationSettings(device="tpu")  # type: ignore[arg-type]
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(KikigakiError, match="--device cuda"):
+            DiarizationSettings(device="cuda").resolved_device()

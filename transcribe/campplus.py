@@ -242,5 +242,6 @@ def fbank(waveform: np.ndarray | torch.Tensor) -> torch.Tensor:
 def embed(model: CamPlusPlus, features: Sequence[torch.Tensor]) -> np.ndarray:
     """One embedding per (frames, 80) feature matrix, all of the same length (a batch)."""
     batch = torch.stack([f - f.mean(0, keepdim=True) for f in features])
+    device = next(model.parameters()).device
     with torch.inference_mode():
-        return model(batch).numpy()
+        return model(batch.to(device)).cpu().numpy()
