@@ -113,9 +113,22 @@ def check(options: Options, source: Path | None = None, *, audio: bool = False) 
         from transcribe.models import resolve_model
 
         resolve_model(options.asr.model)
+        _check_device(options)
     check_site_dir(options.publish.out)
     if options.publish.base_url is not None:
         site_base_url(options.publish.base_url)
+
+
+def _check_device(options: Options) -> None:
+    """``--device cuda`` on a machine without a GPU: one line now, not in the middle of a run."""
+    if options.asr.device == "cuda":
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() == 0:
+            raise KikigakiError("--device cuda", "CTranslate2 sees no CUDA device for the ASR",
+                                "use --device cpu or --device auto")
+    if options.diarize and options.diarization.device == "cuda":
+        options.diarization.resolved_device()
 
 
 def _check_source(source: Path, options: Options, *, audio: bool) -> None:
