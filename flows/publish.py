@@ -467,6 +467,19 @@ class SectionView:
 
 
 @dataclass
+class ResourceView:
+    """A resource the episode mentions (a link when its address is known)."""
+
+    title: str
+    href: str
+    kind: str
+
+    @property
+    def href_md(self) -> MarkdownRaw:
+        return _markdown_url(self.href)
+
+
+@dataclass
 class ChapterView:
     number: int
     title: str
@@ -475,6 +488,7 @@ class ChapterView:
     href: str
     keywords: str
     seek: str = ""  # the start in seconds, for the player
+    links: list[ResourceView] = field(default_factory=list)
 
 
 @dataclass
@@ -503,6 +517,8 @@ class TermView:
     mentions: int
     first_href: str
     links: list[LinkView]
+    other_forms: str = ""  # the transcript's other writings: ディフュージョンモデル
+    forms: list[str] = field(default_factory=list)
 
     @property
     def external_md(self) -> MarkdownRaw:
@@ -514,6 +530,7 @@ class PersonView:
     name: str
     role: str
     mentions: int
+    note: str = ""
 
 
 @dataclass
@@ -546,10 +563,27 @@ class EpisodeView:
     files: list[LinkView] = field(default_factory=list)
     sentence_count: int = 0
     player: PlayerView | None = None
+    theme: str = ""
 
     @property
     def byline(self) -> str:
         return " · ".join(x for x in (self.show, self.episode_id, self.date) if x)
+
+    @property
+    def aliases_json(self) -> str:
+        """The forms of each key term, for the page search to match every one."""
+        return json.dumps(term_aliases([t.forms for t in self.terms]), ensure_ascii=False)
+
+
+def term_aliases(groups: Iterable[Sequence[str]]) -> list[list[str]]:
+    """Groups of two or more writings of one term (拡散モデル, ディフュージョンモデル)."""
+    merged: dict[str, list[str]] = {}
+    for forms in groups:
+        unique = list(dict.fromkeys(f for f in forms if f.strip()))
+        if len(unique) > 1:
+            merged.setdefault(unique[0].lower(), [])
+            merged[unique[0].lower()] = list(dict.fromkeys([*merged[unique[0].lower()], *unique]))
+    return [merged[k] for k in sorted(merged)]
 
 
 def render_episode_files(
@@ -585,7 +619,7 @@ def render_episode_files(
         root="../",
         site_title=SITE_TITLE,
         page_title=view.title,
-        description=" ".join(view.summary)[:160],
+        description=(view.theme or " ".join(view.summary))[:160],
         scripts=[SCRIPT],
         json_ld=Markup(script_json(episode_schema(site, published))),
     )
@@ -642,9 +676,11 @@ def episode_view(
         hosts="、".join(meta.hosts),
         description=[line for line in meta.description.split("\n") if line.strip()],
         summary=[s for s in episode.summary if s.strip()],
+        theme=episode.theme or "".join(episode.summary),
         chapters=_chapter_views(episode),
         people=[
-            PersonView(p.name, _ROLE_LABELS.get(p.role, p.role), p.mentions) for p in episode.people
+            PersonView(p.name, _ROLE_LABELS.get(p.role, p.role), p.mentions, p.note)
+            for p in episode.people
         ],
         terms=terms,
         related=_related_views(episode, pages),
@@ -687,6 +723,12 @@ def _chapter_views(episode: Episode) -> list[ChapterView]:
                 href=f"#s{first}",
                 keywords="、".join(chapter.keywords),
                 seek=f"{start:.3f}" if start is not None else "",
+                links=[
+                    ResourceView(link.title, link.url if _EXTERNAL_LINK.match(link.url) else "",
+                                 link.kind)
+                    for link in episode.links
+                    if (link.chapter if link.chapter is not None else 0) == number - 1
+                ],
             )
         )
     return views
@@ -712,6 +754,8 @@ def _term_views(terms: Sequence[Term], sentence_count: int, pages: set[str]) -> 
                 if first is not None and 0 <= first < sentence_count
                 else "",
                 links=links,
+                other_forms="、".join(f for f in term.forms if f != term.canonical),
+                forms=list(dict.fromkeys([term.canonical, *term.forms])),
             )
         )
     return views
@@ -1165,7 +1209,8 @@ def search_index(episodes: Mapping[str, Episode], collection: Sequence[Collectio
             {"kind": "document", "title": document.title,
              "href": _document_page_path(document), "items": items}
         )
-    index = {"version": 1, "pages": pages}
+    aliases = term_aliases(t.forms for e in episodes.values() for t in e.terms)
+    index = {"version": 1, "pages": pages, "aliases": aliases}
     return json.dumps(index, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

@@ -1,0 +1,59 @@
+"""Sentences of talk made fit to quote in show notes: fillers out, and a test of whether a
+sentence can stand alone (no leading それ/こっち/そういう pointing at what came before).
+"""
+
+from __future__ import annotations
+
+import re
+
+from postprocess.topics import clean_sentence, trim
+
+# Words that, opening a sentence, point back at something said before it.
+_ANAPHORA = re.compile(
+    r"^(?:それ|これ|あれ|そこ|ここ|あそこ|そっち|こっち|あっち|そちら|こちら|その|この|あの|"
+    r"そう|こう|ああ|そういう|こういう|ああいう|そんな|こんな|あんな|彼|彼女|こいつ|そいつ|"
+    r"あいつ|同じ|さっき|前者|後者|逆に|一方|しかし|でも|ただ|なので|だから|つまり|って|"
+    r"っていう|という|ということ|ですが|けど|けれど|なんで|で、|はい|うん|ええ|ま、|まあ)"
+)
+# Fillers and hedges inside a sentence, between commas or before one.
+_INNER_FILLERS = re.compile(
+    r"(?:(?<=、)|^)(?:あの|あのー|まあ|まぁ|なんか|えー|えっと|えーと|ええと|ま|ね|ほら|もう|"
+    r"ちょっと|なんだろうな|なんていうか|っていうか|というか)、"
+)
+_TAG_NE = re.compile(r"(?<=[^\s、。ねよ])ね(?=、)")  # 今日ね、 → 今日、
+_FINAL_TAGS = re.compile(r"(?:ね|よね|な|よ|なぁ|なあ|わ)([。？！])$")
+_SHORT_REACTION = re.compile(r"^.{0,10}(?:ね|よ|な|わ|か)[。！？]?$")
+
+
+def tidy(text: str) -> str:
+    """``text`` without opening fillers and conjunctions, inner fillers, and a tag
+    particle before a comma."""
+    cleaned = clean_sentence(text)
+    for _ in range(2):
+        cleaned = _INNER_FILLERS.sub("", cleaned)
+    cleaned = _TAG_NE.sub("", cleaned)
+    return cleaned.strip() or text.strip()
+
+
+def stands_alone(text: str) -> bool:
+    """Whether ``text`` (tidied) can be read without the sentence before it."""
+    cleaned = tidy(text)
+    if len(cleaned) < 15 or _ANAPHORA.match(cleaned):
+        return False
+    return not _SHORT_REACTION.match(cleaned)
+
+
+def quotable(text: str, limit: int) -> str:
+    """``text`` tidied and cut to ``limit`` characters at a comma."""
+    return trim(tidy(text), limit)
+
+
+def is_reaction(text: str) -> bool:
+    """A short closing or reaction (すごいね。感動したね。はい。): the end of a story, not
+    the start of the next."""
+    return bool(_SHORT_REACTION.match(text.strip())) or len(text.strip()) <= 6
+
+
+def plain_ending(text: str) -> str:
+    """A quoted sentence without a trailing ね/よ/な tag: …してたんだよね。 → …してたんだ。"""
+    return _FINAL_TAGS.sub(r"\1", text)
