@@ -27,12 +27,13 @@ from postprocess.topics import TITLE_MAX_CHARS, make_title, phrase_key
 
 SUMMARY_MAX_CHARS = 110
 THEME_MAX_CHARS = 110
+SUBJECTS_MAX_CHARS = 120
 CANDIDATE_SENTENCES = 8  # central sentences per chapter parsed for a title
 _TITLE_MIN_CHARS = 6
 _QUESTION = re.compile(r"[？?]$|(?:のか|んだろう|でしょうか|ですか|なのか)[。？]?$")
 _NOT_IN_TITLE = re.compile(
-    r"^(?:それ|これ|あれ|そこ|ここ|その|この|あの|そういう|こういう|こっち|"
-    r"僕|俺|私|自分|彼|みんな|皆さん)|やつ$|こと$|もの$|ところ$|感じ$|話$"
+    r"^(?:その|この|あの|ここ|そこ)|それ|これ|あれ|こいつ|そいつ|やつ|こっち|そっち|そういう|"
+    r"こういう|僕|俺|自分|彼|みんな|皆さん|だから|なので|けど|って|こと$|もの$|ところ$|感じ$|話$"
 )
 _RECORDING = re.compile(r"開催|模様|収録|配信|ライブ|お届け|Zoom|ZOOM|YouTube|放送")
 
@@ -266,11 +267,18 @@ def _pairs(text: str) -> set[str]:
 
 
 def _subjects(chapters: Sequence[Chapter], links: Sequence[Link]) -> str:
+    """The chapters' subjects in one line, and the main resource, within
+    ``SUBJECTS_MAX_CHARS``."""
     titles = [c.title.rstrip("？") for c in chapters if not c.title.startswith("トピック")]
-    parts = []
-    if titles:
-        parts.append("話題は" + "、".join(titles[:5]) + (" など" if len(titles) > 5 else ""))
-    guides = [link.title for link in links if link.kind in ("video", "book", "blog")][:2]
-    if guides:
-        parts.append("取り上げる資料は" + "、".join(guides))
-    return "。".join(parts) + "。" if parts else ""
+    titles = [t for t in titles if len(t) <= TITLE_MAX_CHARS]
+    line = ""
+    while titles:
+        line = "話題は" + "、".join(titles) + "。"
+        if len(line) <= SUBJECTS_MAX_CHARS:
+            break
+        titles = titles[:-1]
+        line = ""
+    guides = [link.title for link in links if link.kind in ("video", "book", "blog")]
+    if guides and len(line) + len(guides[0]) + 10 <= SUBJECTS_MAX_CHARS:
+        line += f"手がかりにする資料は{guides[0]}。"
+    return line

@@ -85,7 +85,7 @@ def segment_topics(
     where the previous one's punchline lands. ``glossary_terms`` are names to prefer in
     titles; by default the canonical forms the glossary correction stage wrote
     (``episode.corrections``) and the default glossary. ``encoder`` is the sentence
-    encoder for boundaries (e5 when installed, else USE).
+    encoder for boundaries (by default the one the gap model was fitted with).
     """
     sentences = episode.sentences
     if not sentences:
@@ -157,7 +157,9 @@ def find_boundaries(
 
 
 def default_encoder() -> EncoderName:
-    return "e5" if e5_available() else "use"
+    """The encoder the gap model was fitted with (USE unless e5 is fitted and installed)."""
+    fitted: EncoderName = segmentation.GAP_ENCODER  # type: ignore[assignment]
+    return fitted if fitted != "e5" or e5_available() else "use"
 
 
 def episode_cues(episode: Episode) -> segmentation.Cues | None:

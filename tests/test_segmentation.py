@@ -11,9 +11,8 @@ import pytest
 
 from postprocess import segmentation
 from postprocess.embeddings import embed
-from postprocess.evaluation import labels, pk
 from postprocess.nlp import tokenize
-from postprocess.topics import boundaries_for, content_words, snap_to_openings
+from postprocess.topics import content_words, snap_to_openings
 from tests.test_topics import PASSAGES
 
 CORPORA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora"
@@ -38,16 +37,6 @@ def test_the_gap_model_scores_a_change_of_subject_above_its_neighbours() -> None
     junctions = [len(PASSAGES[0]) - 1, len(PASSAGES[0]) + len(PASSAGES[1]) - 1]
     median = float(np.median(probabilities))
     assert all(probabilities[g] > median for g in junctions)
-
-
-def test_boundaries_between_unrelated_passages_score_a_low_pk() -> None:
-    sentences = [s for p in PASSAGES for s in p]
-    starts = boundaries_for(sentences, min_sentences=5)
-    reference = [0]
-    for passage in PASSAGES[:-1]:
-        reference.append(reference[-1] + len(passage))
-    n = len(sentences)
-    assert pk(labels(reference, n), labels(starts, n)) <= 0.25
 
 
 def test_pick_boundaries_keeps_a_minimum_length_and_a_threshold() -> None:

@@ -36,8 +36,9 @@ from postprocess.nlp import tokenize
 from postprocess.topics import content_words
 
 REGISTERS = ("chat", "diet", "jcre3", "radio")
-THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6)
 MIN_SENTENCES = (5, 6, 8, 10)
+MAX_SENTENCES = (30, 40, 60, None)
 
 
 @dataclass
@@ -112,30 +113,29 @@ def scores(doc: Document, starts: list[int]) -> tuple[float, float]:
     return pk(ref, hyp), window_diff(ref, hyp)
 
 
-def decode(doc: Document, probabilities: np.ndarray, threshold: float, minimum: int) -> list[int]:
-    return segmentation.pick_boundaries(probabilities, min_sentences=minimum, threshold=threshold)
+def decode(doc: Document, probabilities: np.ndarray, settings: tuple) -> list[int]:
+    threshold, minimum, longest = settings
+    return segmentation.pick_boundaries(
+        probabilities, min_sentences=minimum, threshold=threshold, max_sentences=longest
+    )
 
 
 def choose(
     docs: list[Document], encoder: str, use_cues: bool, weights: np.ndarray, intercept: float
-) -> tuple[float, int, float]:
-    """The threshold and minimum chapter length with the lowest mean Pk on ``docs``."""
+) -> tuple[tuple, float]:
+    """The (threshold, minimum, maximum chapter length) with the lowest mean Pk on
+    ``docs``, and that Pk."""
     probabilities = [
         segmentation.boundary_probabilities(features(d, encoder, use_cues), weights, intercept)
         for d in docs
     ]
-    best = (1.0, 0, 0.0)
-    for threshold, minimum in itertools.product(THRESHOLDS, MIN_SENTENCES):
-        value = float(
-            np.mean(
-                [
-                    scores(d, decode(d, p, threshold, minimum))[0]
-                    for d, p in zip(docs, probabilities, strict=True)
-                ]
-            )
-        )
-        best = min(best, (value, minimum, threshold), key=lambda b: b[0])
-    return best[2], best[1], best[0]
+    best: tuple[float, tuple] = (1.0, ())
+    for settings in itertools.product(THRESHOLDS, MIN_SENTENCES, MAX_SENTENCES):
+        pairs = zip(docs, probabilities, strict=True)
+        value = float(np.mean([scores(d, decode(d, p, settings))[0] for d, p in pairs]))
+        if value < best[0]:
+            best = (value, settings)
+    return best[1], best[0]
 
 
 def evaluate(docs: list[Document], method) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
@@ -159,11 +159,11 @@ def leave_one_out(
         if not test or not train:
             continue
         weights, intercept = fit(train, encoder, use_cues)
-        threshold, minimum, _ = choose(train, encoder, use_cues, weights, intercept)
+        settings, _ = choose(train, encoder, use_cues, weights, intercept)
 
-        def method(d: Document, w=weights, b=intercept, t=threshold, m=minimum) -> list[int]:
+        def method(d: Document, w=weights, b=intercept, chosen=settings) -> list[int]:
             p = segmentation.boundary_probabilities(features(d, encoder, use_cues), w, b)
-            return decode(d, p, t, m)
+            return decode(d, p, chosen)
 
         results[held] = evaluate(test, method)
     return results
@@ -195,15 +195,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/kikigaki-topic-vectors"))
     parser.add_argument("--fit", action="store_true", help="fit on all tune documents, print")
     parser.add_argument("--speed", action="store_true", help="time each encoder")
+    parser.add_argument("--cues", action="store_true", help="--fit with speaker/pause cues")
+    parser.add_argument("--no-cues", action="store_true", help="score without cues only")
     args = parser.parse_args(argv)
     tune = load(args.tune, args.encoders, args.cache)
     if args.fit:
         for encoder in args.encoders:
-            weights, intercept = fit(tune, encoder, True)
-            threshold, minimum, value = choose(tune, encoder, True, weights, intercept)
+            weights, intercept = fit(tune, encoder, args.cues)
+            settings, value = choose(tune, encoder, args.cues, weights, intercept)
             print(f"{encoder}: GAP_INTERCEPT = {intercept:.3f}")
             print("GAP_WEIGHTS = (" + ", ".join(f"{w:.3f}" for w in weights) + ")")
-            print(f"THRESHOLD = {threshold}  MIN_SENTENCES = {minimum}  (tune Pk {value:.3f})")
+            print(f"THRESHOLD, MIN_SENTENCES, MAX_SENTENCES = {settings}  (tune Pk {value:.3f})")
         return 0
     dev = load(args.dev, args.encoders, args.cache)
     by_register = {r: [d for d in dev if d.register == r] for r in REGISTERS}
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "even split (oracle count)", {r: evaluate(ds, even) for r, ds in by_register.items()}
     )
     for encoder in args.encoders:
-        for use_cues in (False, True):
+        for use_cues in (False,) if args.no_cues else (False, True):
             label = f"gap model {encoder}{' +cues' if use_cues else ''}"
             print_table(label, leave_one_out(tune, dev, encoder, use_cues))
     if args.speed:
