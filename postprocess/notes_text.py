@@ -22,6 +22,7 @@ _INNER_FILLERS = re.compile(
 )
 _TAG_NE = re.compile(r"(?<=[^\s、。ねよ])ね(?=、)")  # 今日ね、 → 今日、
 _FINAL_TAGS = re.compile(r"(?:ね|よね|な|よ|なぁ|なあ|わ)([。？！])$")
+_GREETING = re.compile(r"^(?:こんにちは|こんばんは|おはよう|ありがとう|よろしく|お疲れ|どうも)")
 _SHORT_REACTION = re.compile(r"^.{0,10}(?:ね|よ|な|わ|か)[。！？]?$")
 
 
@@ -38,9 +39,15 @@ def tidy(text: str) -> str:
 def stands_alone(text: str) -> bool:
     """Whether ``text`` (tidied) can be read without the sentence before it."""
     cleaned = tidy(text)
-    if len(cleaned) < 15 or _ANAPHORA.match(cleaned):
+    if len(cleaned) < 15 or _ANAPHORA.match(cleaned) or _GREETING.match(cleaned):
         return False
     return not _SHORT_REACTION.match(cleaned)
+
+
+def states(text: str) -> bool:
+    """Whether ``text`` stands alone and says something rather than asks it: what a
+    summary may quote."""
+    return stands_alone(text) and not re.search(r"[？?]$|か。?$", tidy(text))
 
 
 def quotable(text: str, limit: int) -> str:

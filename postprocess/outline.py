@@ -22,7 +22,7 @@ import numpy as np
 from kikigaki.document import Chapter, Episode, Link, Term
 from postprocess.embeddings import centroid, embed, normalize_rows
 from postprocess.mentions import occurs
-from postprocess.notes_text import plain_ending, quotable, stands_alone, tidy
+from postprocess.notes_text import plain_ending, quotable, stands_alone, states, tidy
 from postprocess.topics import TITLE_MAX_CHARS, make_title, phrase_key
 
 SUMMARY_MAX_CHARS = 110
@@ -35,6 +35,8 @@ _NOT_IN_TITLE = re.compile(
     r"^(?:その|この|あの|ここ|そこ)|それ|これ|あれ|こいつ|そいつ|やつ|こっち|そっち|そういう|"
     r"こういう|僕|俺|自分|彼|みんな|皆さん|だから|なので|けど|って|こと$|もの$|ところ$|感じ$|話$"
 )
+# A sentence of a description: up to 。 or a line end (a ! inside 「…!」 is part of a title).
+_DESCRIPTION_SENTENCE = re.compile(r"[^。\n]+。?")
 _RECORDING = re.compile(r"開催|模様|収録|配信|ライブ|お届け|Zoom|ZOOM|YouTube|放送")
 
 
@@ -68,7 +70,7 @@ def chapter_summary(texts: Sequence[str], vectors: np.ndarray, keywords: Sequenc
     order = _by_centrality(texts, vectors, keywords)
     chosen: list[int] = []
     for i in order:
-        if stands_alone(texts[i]) and len(tidy(texts[i])) <= 2 * SUMMARY_MAX_CHARS:
+        if states(texts[i]) and len(tidy(texts[i])) <= 2 * SUMMARY_MAX_CHARS:
             chosen.append(i)
         if len(chosen) == 2 or sum(len(tidy(texts[j])) for j in chosen) > 60:
             break
@@ -222,7 +224,7 @@ def write_theme(
 def _from_description(description: str, title: str, forms: Sequence[str]) -> str:
     """The sentence of the host's description that names most key terms and shares most
     with the episode's title, and is not about when or where it was recorded."""
-    lines = [s.strip() for s in re.findall(r"[^。！？!\n]+[。！？!]?", description) if s.strip()]
+    lines = [s.strip() for s in _DESCRIPTION_SENTENCE.findall(description) if s.strip()]
     title_pairs = _pairs(title)
     scored = []
     for line in lines:

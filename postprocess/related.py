@@ -2,8 +2,8 @@
 key terms, above a floor, best first.
 
 A document's score blends the cosine of the episode's and the document's mean sentence
-embedding with the share of the episode's key terms whose collection links point into
-it. Documents under ``RELATED_FLOOR`` are not listed: a list of everything, each with a
+embedding with the share of the episode's key terms it uses (in any of their forms).
+Documents under ``RELATED_FLOOR`` are not listed: a list of everything, each with a
 number, told a reader nothing.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from kikigaki.document import CollectionDocument, RelatedDocument, Term
 from postprocess.embeddings import centroid, embed
+from postprocess.mentions import occurs
 
 # How much the share of key terms a document has in common with the episode counts
 # against the embedding similarity in a related document's score.
@@ -23,8 +24,8 @@ SHARED_TERMS_WEIGHT = 0.35
 # Characters of a collection document read for its embedding: the opening says what it
 # is about, and embedding a 60,000-character slide deck whole would cost seconds.
 DOCUMENT_SAMPLE_CHARS = 4_000
-# The lowest score listed, and how many at most. On the seed collection the documents on
-# the episode's subject scored 0.44-0.45 and the unrelated ones 0.18-0.26.
+# The lowest score listed, and how many at most. On the seed collection the two documents
+# on the episode's subject scored 0.33 and 0.45, the two unrelated ones 0.18 and 0.20.
 RELATED_FLOOR = 0.3
 MAX_RELATED = 5
 
@@ -40,7 +41,8 @@ def related_documents(
     key_terms = [t.canonical for t in terms]
     related = []
     for doc, vector in zip(collection, vectors, strict=True):
-        shared = [t.canonical for t in terms if any(link.doc_id == doc.doc_id for link in t.links)]
+        text = _document_text(doc)
+        shared = [t.canonical for t in terms if any(occurs(f, text) for f in _forms(t))]
         similarity = 0.0 if episode_vector is None else float(vector @ episode_vector)
         share = min(1.0, len(shared) / max(1.0, min(len(key_terms), 10) / 2))
         score = (1 - SHARED_TERMS_WEIGHT) * max(0.0, similarity) + SHARED_TERMS_WEIGHT * share
@@ -88,3 +90,11 @@ def _block_texts(doc: CollectionDocument) -> Iterable[str]:
     if doc.blocks:
         return (b.text for b in doc.blocks)
     return (line for line in doc.text.splitlines() if line.strip())
+
+
+def _document_text(doc: CollectionDocument) -> str:
+    return doc.text or "\n".join(b.text for b in doc.blocks)
+
+
+def _forms(term: Term) -> list[str]:
+    return [f for f in dict.fromkeys([term.canonical, *term.forms]) if len(f) >= 2]

