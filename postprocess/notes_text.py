@@ -58,7 +58,10 @@ def quotable(text: str, limit: int) -> str:
 def is_reaction(text: str) -> bool:
     """A short closing or reaction (すごいね。感動したね。はい。): the end of a story, not
     the start of the next."""
-    return bool(_SHORT_REACTION.match(text.strip())) or len(text.strip()) <= 6
+    text = text.strip()
+    if text.endswith(("？", "?")):
+        return False  # a question opens more than it closes
+    return bool(_SHORT_REACTION.match(text)) or len(text) <= 6
 
 
 def plain_ending(text: str) -> str:

@@ -215,7 +215,7 @@ def write_theme(
     thesis = _thesis(texts, terms)
     if thesis:
         sentences.append(thesis)
-    subjects = _subjects(chapters, links)
+    subjects = _subjects(chapters, links, texts)
     if subjects:
         sentences.append(subjects)
     return sentences[:3]
@@ -268,19 +268,48 @@ def _pairs(text: str) -> set[str]:
     return {folded[i : i + 2] for i in range(len(folded) - 1)}
 
 
-def _subjects(chapters: Sequence[Chapter], links: Sequence[Link]) -> str:
-    """The chapters' subjects in one line, and the main resource, within
-    ``SUBJECTS_MAX_CHARS``."""
-    titles = [c.title.rstrip("？") for c in chapters if not c.title.startswith("トピック")]
-    titles = [t for t in titles if len(t) <= TITLE_MAX_CHARS]
+def _subjects(chapters: Sequence[Chapter], links: Sequence[Link], texts: Sequence[str]) -> str:
+    """The chapters' descriptive titles (not bare key phrases) in one line, and the main
+    resource, within ``SUBJECTS_MAX_CHARS``."""
+    titles = [
+        c.title.rstrip("？")
+        for c in chapters
+        if len(c.title) <= TITLE_MAX_CHARS and not _bare(c.title, c.keywords)
+    ]
     line = ""
     while titles:
-        line = "話題は" + "、".join(titles) + "。"
+        line = "話題は" + "".join(f"「{t}」" for t in titles) + "など。"
         if len(line) <= SUBJECTS_MAX_CHARS:
             break
         titles = titles[:-1]
         line = ""
-    guides = [link.title for link in links if link.kind in ("video", "book", "blog")]
-    if guides and len(line) + len(guides[0]) + 10 <= SUBJECTS_MAX_CHARS:
-        line += f"手がかりにする資料は{guides[0]}。"
+    guide = main_resource(links, texts)
+    if guide and len(line) + len(guide) + 10 <= SUBJECTS_MAX_CHARS:
+        line += f"手がかりにする資料は{guide}。"
     return line
+
+
+_TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}|[\u30a1-\u30faー]{3,}|[\u4e00-\u9fff]{2,}")
+_COMMON_TITLE_WORDS = frozenset({"the", "and", "for", "from", "with", "part", "code", "spelled"})
+
+
+def main_resource(links: Sequence[Link], texts: Sequence[str]) -> str:
+    """The video, book or blog post the episode leans on most: the one whose title words
+    the episode says in the most sentences."""
+    best, best_count = "", 0
+    for link in links:
+        if link.kind not in ("video", "book", "blog"):
+            continue
+        words = {w for w in _TITLE_WORD.findall(link.title) if w.lower() not in _COMMON_TITLE_WORDS}
+        count = sum(1 for t in texts if any(occurs(w, t) for w in words))
+        if count > best_count:
+            best, best_count = link.title, count
+    return best
+
+
+def _bare(title: str, keywords: Sequence[str]) -> bool:
+    """A title that is only key phrases (ZENKEI AI FORUM; LSTMとHugging Face)."""
+    rest = phrase_key(title)
+    for keyword in sorted(keywords, key=len, reverse=True):
+        rest = rest.replace(phrase_key(keyword), "")
+    return len(rest.replace("と", "")) < 3

@@ -181,7 +181,7 @@ _TOPIC_OPENERS = re.compile(
     r"^(?:はい[、。]|さて|では|じゃあ|次[はに、]|続いて|まず|ところで|もう一(?:個|つ)|"
     r"(?:理由|ポイント|話)の?その[0-9０-９一二三四五]|[0-9０-９一二三四五]つ目|今日は|今回は|最後に)"
 )
-_SNAP_RANGE = (-3, 6)
+_SNAP_RANGE = (-3, 7)
 
 
 def snap_to_openings(
@@ -202,11 +202,11 @@ def snap_to_openings(
             if not low <= start <= high:
                 continue
             score = float(probabilities[start - 1]) - 0.05 * abs(start - moved[k])
-            if _TOPIC_OPENERS.match(texts[start]):
-                score += 0.5
             if is_reaction(texts[start - 1]):
                 score += 0.2
-            if is_reaction(texts[start]) or not stands_alone(texts[start]):
+            if _TOPIC_OPENERS.match(texts[start]):
+                score += 0.5
+            elif is_reaction(texts[start]) or not stands_alone(texts[start]):
                 score -= 0.2
             if score > best_score:
                 best, best_score = start, score

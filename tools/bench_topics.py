@@ -34,7 +34,7 @@ from postprocess import segmentation
 from postprocess.embeddings import embed
 from postprocess.evaluation import labels, pk, window_diff
 from postprocess.nlp import tokenize
-from postprocess.topics import content_words
+from postprocess.topics import content_words, snap_to_openings
 
 REGISTERS = ("chat", "diet", "jcre3", "radio")
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6)
@@ -118,11 +118,17 @@ def scores(doc: Document, starts: list[int]) -> tuple[float, float]:
     return pk(ref, hyp), window_diff(ref, hyp)
 
 
+SNAP = {"on": False}  # --snap: move boundaries to openings, as segment_topics does
+
+
 def decode(doc: Document, probabilities: np.ndarray, settings: tuple) -> list[int]:
     threshold, minimum, longest = settings
-    return segmentation.pick_boundaries(
+    starts = segmentation.pick_boundaries(
         probabilities, min_sentences=minimum, threshold=threshold, max_sentences=longest
     )
+    if SNAP["on"]:
+        starts = snap_to_openings(starts, doc.sentences, probabilities, minimum)
+    return starts
 
 
 def choose(
@@ -235,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=REGISTERS,
         help="compare encoders: fit on these tune registers, score --registers",
     )
+    parser.add_argument("--snap", action="store_true", help="snap boundaries to openings")
     args = parser.parse_args(argv)
+    SNAP["on"] = args.snap
     tune = load(args.tune, args.encoders, args.cache, args.fit_on or REGISTERS)
     if args.fit_on:
         return compare(tune, load(args.dev, args.encoders, args.cache, args.registers), args)
