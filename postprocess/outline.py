@@ -33,7 +33,8 @@ _TITLE_MIN_CHARS = 6
 _QUESTION = re.compile(r"[？?]$|(?:のか|んだろう|でしょうか|ですか|なのか)[。？]?$")
 _NOT_IN_TITLE = re.compile(
     r"^(?:その|この|あの|ここ|そこ)|それ|これ|あれ|こいつ|そいつ|やつ|こっち|そっち|そういう|"
-    r"こういう|僕|俺|自分|彼|みんな|皆さん|だから|なので|けど|って|こと$|もの$|ところ$|感じ$|話$"
+    r"こういう|僕|俺|自分|彼|みんな|皆さん|だから|なので|けど|って|あるいは|または|とか|"
+    r"こと$|もの$|ところ$|感じ$|話$"
 )
 # A sentence of a description: up to 。 or a line end (a ! inside 「…!」 is part of a title).
 _DESCRIPTION_SENTENCE = re.compile(r"[^。\n]+。?")
@@ -289,7 +290,9 @@ def _subjects(chapters: Sequence[Chapter], links: Sequence[Link], texts: Sequenc
     return line
 
 
-_TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}|[\u30a1-\u30faー]{3,}|[\u4e00-\u9fff]{2,}")
+# Words of a resource's title that name it: Latin words and kanji names (katakana words
+# of a Japanese title are mostly common nouns: モデル, データ).
+_TITLE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}|[\u4e00-\u9fff]{3,}")
 _COMMON_TITLE_WORDS = frozenset({"the", "and", "for", "from", "with", "part", "code", "spelled"})
 
 

@@ -178,7 +178,7 @@ def episode_cues(episode: Episode) -> segmentation.Cues | None:
 
 # Sentence openings that start a new topic, and short sentences that close one.
 _TOPIC_OPENERS = re.compile(
-    r"^(?:はい[、。]|さて|では|じゃあ|次[はに、]|続いて|まず|ところで|もう一(?:個|つ)|"
+    r"^(?:さて|では|次[はに、]|続いて|ところで|もう一(?:個|つ)の|"
     r"(?:理由|ポイント|話)の?その[0-9０-９一二三四五]|[0-9０-９一二三四五]つ目|今日は|今回は|最後に)"
 )
 _SNAP_RANGE = (-3, 7)
@@ -190,7 +190,7 @@ def snap_to_openings(
     """Move each boundary (by a few sentences at most) to the sentence that opens the next
     topic (はい、もう一個の…; 理由のその2), past the short reaction that closes the last one
     (すごいね。感動したね。), keeping chapters at least ``minimum // 2`` long."""
-    from postprocess.notes_text import is_reaction, stands_alone
+    from postprocess.notes_text import is_reaction, stands_alone, tidy
 
     moved = list(starts)
     n = len(texts)
@@ -203,8 +203,8 @@ def snap_to_openings(
                 continue
             score = float(probabilities[start - 1]) - 0.05 * abs(start - moved[k])
             if is_reaction(texts[start - 1]):
-                score += 0.2
-            if _TOPIC_OPENERS.match(texts[start]):
+                score += 0.1
+            if _TOPIC_OPENERS.match(tidy(texts[start])):
                 score += 0.5
             elif is_reaction(texts[start]) or not stands_alone(texts[start]):
                 score -= 0.2
