@@ -23,6 +23,7 @@ _INNER_FILLERS = re.compile(
 _TAG_NE = re.compile(r"(?<=[^\s、。ねよ])ね(?=、)")  # 今日ね、 → 今日、
 _FINAL_TAGS = re.compile(r"(?:ね|よね|な|よ|なぁ|なあ|わ)([。？！])$")
 _GREETING = re.compile(r"^(?:こんにちは|こんばんは|おはよう|ありがとう|よろしく|お疲れ|どうも)")
+_QUOTED_END = re.compile(r"(でしょう|です|ます|だ)(?:って|と)。$")
 _SHORT_REACTION = re.compile(r"^.{0,10}(?:ね|よ|な|わ|か)[。！？]?$")
 
 
@@ -66,4 +67,5 @@ def is_reaction(text: str) -> bool:
 
 def plain_ending(text: str) -> str:
     """A quoted sentence without a trailing ね/よ/な tag: …してたんだよね。 → …してたんだ。"""
+    text = _QUOTED_END.sub(r"\1。", text)  # …でしょうと。 → …でしょう。
     return _FINAL_TAGS.sub(r"\1", text)

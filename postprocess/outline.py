@@ -27,7 +27,7 @@ from postprocess.topics import TITLE_MAX_CHARS, make_title, phrase_key
 
 SUMMARY_MAX_CHARS = 110
 THEME_MAX_CHARS = 110
-SUBJECTS_MAX_CHARS = 120
+SUBJECTS_MAX_CHARS = 140
 CANDIDATE_SENTENCES = 8  # central sentences per chapter parsed for a title
 _TITLE_MIN_CHARS = 6
 _QUESTION = re.compile(r"[？?]$|(?:のか|んだろう|でしょうか|ですか|なのか)[。？]?$")

@@ -5,11 +5,15 @@ each), related documents without scores."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from flows.publish import render_episode_files, search_index, term_aliases
+import pytest
+
+from flows.publish import publish_site, render_episode_files, search_index, term_aliases
 from kikigaki.document import Episode, Link
 from tests import episode_factory
 
+CHROMIUM = Path("/usr/bin/chromium")
 THEME = "Transformer を LSTM と比べて理解する回です。論文を一緒に読みます。"
 
 
@@ -62,3 +66,29 @@ def test_the_site_search_knows_every_form_of_a_term() -> None:
     assert term_aliases([["拡散モデル", "ディフュージョンモデル"], ["拡散モデル"], ["GPT"]]) == [
         ["拡散モデル", "ディフュージョンモデル"]
     ]
+
+
+@pytest.mark.browser
+def test_searching_one_form_of_a_term_finds_the_others(tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    episode = _episode()
+    out = tmp_path / "site"
+    publish_site(out, [episode], episode_factory.collection())
+    page_path = next(out.glob("*/index.html"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"], headless=True
+        )
+        try:
+            page = browser.new_page()
+            page.goto(page_path.as_uri(), wait_until="load")
+            page.fill("#find-q", "Transformer")
+            latin = page.evaluate("[...document.querySelectorAll('.s.is-match')].length")
+            page.fill("#find-q", "トランスフォーマー")  # no sentence writes it this way
+            aliased = page.evaluate("[...document.querySelectorAll('.s.is-match')].length")
+            assert latin > 0 and aliased == latin
+        finally:
+            browser.close()
