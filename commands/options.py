@@ -46,7 +46,17 @@ def _text(args: argparse.Namespace) -> TextOptions:
         hotwords_file=Path(hotwords) if hotwords and not off else None,
         no_hotwords=off,
         collection_dir=args.collection,
+        llm_url=_llm_url(getattr(args, "llm", None)),
     )
+
+
+def _llm_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise InputError(f"--llm {value!r}", "is not an http(s) URL",
+                         "give the endpoint, e.g. http://127.0.0.1:8080/v1")
+    return value
 
 
 def _details(args: argparse.Namespace) -> EpisodeDetails:

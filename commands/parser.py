@@ -72,6 +72,11 @@ def _add_text(command: argparse.ArgumentParser) -> None:
         help="folder of the collection's documents to publish beside (the shipped seeds/)",
     )
     command.add_argument(
+        "--llm", metavar="URL",
+        help="an OpenAI-compatible chat endpoint (llama.cpp, Ollama, vLLM…) that writes the "
+        "theme, chapter titles and summaries; key from KIKIGAKI_LLM_API_KEY (default: off)",
+    )
+    command.add_argument(
         "--base-url",
         help="where the site will be served, for the absolute links of its RSS feed "
         "(default: the last one given for this site, else http://localhost:8000/)",

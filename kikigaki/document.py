@@ -110,6 +110,18 @@ class Person(_Model):
     name: str
     role: Literal["host", "guest", "mentioned"] = "mentioned"
     mentions: int = 0
+    note: str = ""  # who they are, as the episode (or the glossary) says: "fast.ai"
+
+
+class Link(_Model):
+    """A resource the episode mentions: a web address said or shown, a paper, a book, a
+    video, a project. ``url`` is empty when the episode names it but no address is known."""
+
+    title: str
+    url: str = ""
+    kind: Literal["url", "paper", "book", "video", "project", "site", "blog", "other"] = "other"
+    sentence: int | None = None  # where it is first mentioned
+    chapter: int | None = None  # the index of the chapter that mentions it first
 
 
 class TermLink(_Model):
@@ -123,6 +135,7 @@ class TermLink(_Model):
 
 class Term(_Model):
     canonical: str
+    forms: list[str] = Field(default_factory=list)  # as written in the transcript, canonical first
     definition: str = ""
     link: str = ""  # an external reference (the glossary's URL)
     mentions: int = 0
@@ -170,7 +183,11 @@ class Episode(_Model):
     # speaker ids as ``turns``. Words are assigned by ``turns``; the RTTM export holds this.
     overlapping_turns: list[Turn] = Field(default_factory=list)
     chapters: list[Chapter] = Field(default_factory=list)
-    summary: list[str] = Field(default_factory=list)
+    # What the episode is about, in 2-3 sentences: the page's summary, and the description
+    # of the meta tags, the feed and JSON-LD.
+    theme: str = ""
+    summary: list[str] = Field(default_factory=list)  # the theme's sentences
+    links: list[Link] = Field(default_factory=list)
     people: list[Person] = Field(default_factory=list)
     terms: list[Term] = Field(default_factory=list)
     annotations: list[Annotation] = Field(default_factory=list)

@@ -40,6 +40,7 @@ class TextOptions:
     hotwords_file: Path | None = None  # extra hotwords, one term a line
     no_hotwords: bool = False  # send Whisper no hotwords at all
     collection_dir: Path | None = None  # None: the shipped seed documents
+    llm_url: str | None = None  # an OpenAI-compatible endpoint that writes the show notes
 
 
 @dataclass(frozen=True)

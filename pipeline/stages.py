@@ -65,6 +65,7 @@ NEEDS: Mapping[str, Callable[[Context], Any]] = {
     "glossary": lambda c: c.glossary,
     "collection": lambda c: c.collection,
     "speaker_names": lambda c: c.options.speaker_names,
+    "llm_url": lambda c: c.options.text.llm_url,
 }
 
 
@@ -116,7 +117,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("chapter-titles", steps.chapter_titles, "the sidecar's chapter titles",
           ("sidecar",)),
     Stage("annotate", steps.annotate, "summary, people, terms, links, related documents",
-          ("collection", "glossary")),
+          ("collection", "glossary", "llm_url")),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

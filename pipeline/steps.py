@@ -242,9 +242,14 @@ def chapter_titles(episode: Episode, *, sidecar: Sidecar) -> Episode:
     return sidecar_chapter_titles(episode, sidecar)
 
 
-def annotate(episode: Episode, *, collection: tuple, glossary: Glossary) -> Episode:
+def annotate(
+    episode: Episode, *, collection: tuple, glossary: Glossary, llm_url: str | None = None
+) -> Episode:
+    """Theme, outline, people, terms, links and related documents; with ``llm_url`` a
+    language model rewrites the theme, titles and summaries (checked; extractive on any
+    failure)."""
     from postprocess.annotate import annotate as annotate_episode
     from transcribe.languages import is_japanese
 
     japanese = is_japanese(episode.meta.language)
-    return annotate_episode(episode, collection, glossary, japanese=japanese)
+    return annotate_episode(episode, collection, glossary, llm_url=llm_url, japanese=japanese)

@@ -1,17 +1,12 @@
-"""Topic segmentation: chapters with short titles and extractive summaries.
+"""Topic chapters: boundaries, key phrases, provisional titles and summaries.
 
-Boundaries follow TextTiling (Hearst 1997): for every gap between two sentences, compare
-a window of sentences before it with a window after it, smooth the similarity curve and
-score each gap by how deep a valley it sits in. Two similarity curves are blended, each
-standardised first: sentence embeddings (the multilingual Universal Sentence Encoder)
-and lexical cohesion (overlap of the content words, Sudachi nouns and verbs). Deep valleys
-become boundaries, never closer together than a minimum chapter length; how many grows
-with the length of the text (spoken topics drift, so a floor and a ceiling from length
-keep a rambling talk from becoming one chapter or twenty).
-
-Titles are the chapter's most distinctive noun compounds (TF-IDF against the other
-chapters, glossary terms and proper nouns preferred); summaries are the chapter's most
-central sentences by embedding, cleaned of leading fillers and conjunctions.
+Boundaries come from ``postprocess.segmentation`` (a gap model over TextTiling-style
+cohesion features, speaker and pause cues), then move a few sentences to where the next
+topic opens. Key phrases are each chapter's most distinctive noun compounds (TF-IDF
+against the other chapters, glossary terms and proper nouns preferred); the title is the
+best of them and the summary the chapter's most central sentences, cleaned of leading
+fillers. The annotate stage (``postprocess.outline``) later writes the titles and
+summaries a listener reads.
 """
 
 from __future__ import annotations
@@ -26,21 +21,12 @@ import numpy as np
 
 from kikigaki.document import Chapter, Episode, Sentence
 from kikigaki.nlp import Morpheme, tokenize
-from postprocess.embeddings import centroid, embed, normalize_rows
+from postprocess import segmentation
+from postprocess.embeddings import EncoderName, centroid, e5_available, embed, normalize_rows
+from postprocess.notes_text import clean_sentence, is_reaction, stands_alone, tidy, trim
 
 TITLE_MAX_CHARS = 20
 SUMMARY_MAX_CHARS = 120
-# The shortest chapter (sentences), and the chapter-count scale and the depths below, were
-# chosen on the corpora's "tune" split with tools/tune_topics.py (table in its docstring).
-# Characters of text per chapter, roughly: the floor and the ceiling on how many chapters
-# a text gets scale with its length.
-CHARS_PER_CHAPTER_FLOOR = 1_500
-CHARS_PER_CHAPTER_CEILING = 1_200
-# A valley this deep (in standard deviations of the blended similarity) is a boundary even
-# beyond the length-based ceiling: text that changes subject abruptly.
-STRONG_DEPTH = 2.0
-EMBEDDING_WEIGHT = 0.6
-
 # Nouns and verbs that say nothing about the subject of talk.
 _STOP_WORDS_TEXT = """
     こと もの 物 事 ところ 所 とき 時 ため 為 感じ 話 今日 今 今回 前回 人 方 前 後 中 上 下 辺
@@ -56,16 +42,6 @@ _STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9.+\-]*")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・]+$")
 
-# Leading words that open a spoken sentence without adding to it. The first group is
-# dropped wherever it opens a sentence, the second only when a comma follows it (その本,
-# まあいいや and あの人 keep their words).
-_OPENERS = (
-    "ということで|っていうことで|いうことで|いうか|っていうか|というか|それでは|それで|そして|だから|なので|"
-    "ですので|でもって|でも|じゃあ|では|さて|つまり|ところで|それから|あと|はいはい|はい|ええ|"
-    "うん|えーっと|えっと|えーと|ええと|えー|あのー|そのー|まぁ"
-)
-_OPENERS_BEFORE_COMMA = "で|まあ|あの|その|なんか|ちょっと|ね|ま|そう|もう|ほら"
-_LEADING_FILLER = re.compile(rf"^(?:(?:{_OPENERS})[、,\s]*|(?:{_OPENERS_BEFORE_COMMA})[、,]\s*)+")
 
 
 @dataclass(frozen=True)
@@ -88,28 +64,34 @@ class Phrase:
 def segment_topics(
     episode: Episode,
     *,
-    min_chapter_sentences: int = 10,
+    min_chapter_sentences: int | None = None,
     max_chapters: int | None = None,
     glossary_terms: Iterable[str] | None = None,
+    encoder: EncoderName | None = None,
 ) -> Episode:
     """Split the episode's sentences into chapters with titles, summaries and keywords.
 
-    ``glossary_terms`` are names to prefer in titles; by default the canonical forms the
-    glossary correction stage wrote (``episode.corrections``) and the default glossary.
+    Boundaries come from ``postprocess.segmentation`` (speaker changes and pauses count
+    where the episode has them), then move to where the next topic opens rather than
+    where the previous one's punchline lands. ``glossary_terms`` are names to prefer in
+    titles; by default the canonical forms the glossary correction stage wrote
+    (``episode.corrections``) and the default glossary. ``encoder`` is the sentence
+    encoder for boundaries (by default the one the gap model was fitted with).
     """
     sentences = episode.sentences
     if not sentences:
         return episode.with_stage("topics", chapters=[])
     texts = [s.text for s in sentences]
-    vectors = embed(texts)
     morphemes = [tokenize(t) for t in texts]
-    starts = _boundaries(
+    starts = find_boundaries(
         texts,
-        vectors,
         [content_words(m) for m in morphemes],
+        cues=episode_cues(episode),
         min_sentences=min_chapter_sentences,
         max_segments=max_chapters,
+        encoder=encoder,
     )
+    vectors = embed(texts)
     ranges = list(zip(starts, [*starts[1:], len(texts)], strict=True))
     preferred = _preferred_terms(episode, glossary_terms)
     phrases = [_chapter_phrases(morphemes[a:b], texts[a:b]) for a, b in ranges]
@@ -122,154 +104,104 @@ def segment_topics(
 
 
 def boundaries_for(
-    sentences: Sequence[str], *, min_sentences: int = 10, max_segments: int | None = None
+    sentences: Sequence[str],
+    *,
+    min_sentences: int | None = None,
+    max_segments: int | None = None,
+    cues: segmentation.Cues | None = None,
+    encoder: EncoderName | None = None,
 ) -> list[int]:
     """0-based indices where topics start (the first is always 0) in ``sentences``."""
     if not sentences:
         return []
     texts = list(sentences)
     words = [content_words(tokenize(t)) for t in texts]
-    return _boundaries(
-        texts, embed(texts), words, min_sentences=min_sentences, max_segments=max_segments
+    return find_boundaries(
+        texts,
+        words,
+        cues=cues,
+        min_sentences=min_sentences,
+        max_segments=max_segments,
+        encoder=encoder,
     )
 
 
-# --------------------------------------------------------------------------- boundaries
-
-
-def _boundaries(
+def find_boundaries(
     texts: list[str],
-    vectors: np.ndarray,
     words: list[Counter[str]],
     *,
-    min_sentences: int,
-    max_segments: int | None,
+    cues: segmentation.Cues | None = None,
+    min_sentences: int | None = None,
+    max_segments: int | None = None,
+    encoder: EncoderName | None = None,
 ) -> list[int]:
-    n = len(texts)
-    min_sentences = max(1, min_sentences)
-    if n < 2 * min_sentences:
+    minimum = max(1, min_sentences or segmentation.MIN_SENTENCES)
+    if len(texts) < 2 * minimum:
         return [0]
-    # Several window widths, averaged: one width alone misses shifts shorter or longer
-    # than itself.
-    middle = max(2, min(5, min_sentences // 2))
-    similarity = np.mean(
-        [
-            _blend(
-                _standardise(_embedding_cohesion(vectors, window)),
-                _standardise(_lexical_cohesion(words, window)),
-            )
-            for window in (middle - 1, middle, middle + 1)
-        ],
-        axis=0,
+    model = encoder or default_encoder()
+    features = segmentation.gap_features(embed(texts, model), [dict(w) for w in words], cues)
+    probabilities = segmentation.boundary_probabilities(features)
+    starts = segmentation.pick_boundaries(
+        probabilities, min_sentences=minimum, max_segments=max_segments
     )
-    depth = _depth_scores(_smooth(similarity))
-    most = n // min_sentences
-    if max_segments is not None:
-        most = max(1, min(most, max_segments))
-    floor, ceiling = _segment_count_range(sum(len(t) for t in texts), most)
-    return [0, *_pick_gaps(depth, n, min_sentences, (floor, ceiling, most))]
+    return snap_to_openings(starts, texts, probabilities, minimum)
 
 
-def _embedding_cohesion(vectors: np.ndarray, window: int) -> np.ndarray:
-    """For gap g (before sentence g, g = 1..n-1): cosine of the windows either side."""
-    n = len(vectors)
-    values = np.zeros(n - 1)
-    for gap in range(1, n):
-        before = centroid(vectors[max(0, gap - window) : gap])
-        after = centroid(vectors[gap : gap + window])
-        values[gap - 1] = float(before @ after)
-    return values
+def default_encoder() -> EncoderName:
+    """The encoder the gap model was fitted with (USE unless e5 is fitted and installed)."""
+    fitted: EncoderName = segmentation.GAP_ENCODER  # type: ignore[assignment]
+    return fitted if fitted != "e5" or e5_available() else "use"
 
 
-def _lexical_cohesion(words: list[Counter[str]], window: int) -> np.ndarray:
-    n = len(words)
-    values = np.zeros(n - 1)
-    for gap in range(1, n):
-        before = sum(words[max(0, gap - window) : gap], Counter())
-        after = sum(words[gap : gap + window], Counter())
-        values[gap - 1] = _cosine(before, after)
-    return values
+def episode_cues(episode: Episode) -> segmentation.Cues | None:
+    """Speakers and times of the sentences, when the episode has audio."""
+    sentences = episode.sentences
+    has_speakers = any(s.speaker for s in sentences)
+    has_times = any(s.start is not None for s in sentences)
+    if not (has_speakers or has_times):
+        return None
+    return segmentation.Cues(
+        speakers=[s.speaker for s in sentences] if has_speakers else None,
+        starts=[s.start for s in sentences] if has_times else None,
+        ends=[s.end for s in sentences] if has_times else None,
+    )
 
 
-def _cosine(a: Counter[str], b: Counter[str]) -> float:
-    shared = sum(a[w] * b[w] for w in a.keys() & b.keys())
-    if not shared:
-        return 0.0
-    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
-    return shared / norm
+# Sentence openings that start a new topic, and short sentences that close one.
+_TOPIC_OPENERS = re.compile(
+    r"^(?:さて|では|次[はに、]|続いて|ところで|もう一(?:個|つ)の|"
+    r"(?:理由|ポイント|話)の?その[0-9０-９一二三四五]|[0-9０-９一二三四五]つ目|今日は|今回は|最後に)"
+)
+_SNAP_RANGE = (-3, 7)
 
 
-def _standardise(values: np.ndarray) -> np.ndarray:
-    spread = values.std()
-    if spread < 1e-9:
-        return np.zeros_like(values)
-    return (values - values.mean()) / spread
-
-
-def _blend(semantic: np.ndarray, lexical: np.ndarray) -> np.ndarray:
-    return EMBEDDING_WEIGHT * semantic + (1 - EMBEDDING_WEIGHT) * lexical
-
-
-def _smooth(values: np.ndarray) -> np.ndarray:
-    if len(values) < 3:
-        return values.copy()
-    padded = np.concatenate([values[:1], values, values[-1:]])
-    return (padded[:-2] + padded[1:-1] + padded[2:]) / 3
-
-
-def _depth_scores(values: np.ndarray) -> np.ndarray:
-    """How far each point sits below the highest ground it can climb to on either side."""
-    depth = np.zeros_like(values)
-    for i, value in enumerate(values):
-        left = value
-        for v in values[i::-1]:
-            if v < left:
-                break
-            left = v
-        right = value
-        for v in values[i:]:
-            if v < right:
-                break
-            right = v
-        depth[i] = (left - value) + (right - value)
-    return depth
-
-
-def _segment_count_range(chars: int, most: int) -> tuple[int, int]:
-    """How many segments a text of ``chars`` characters should have at least, and at most
-    unless its topic shifts are strong."""
-    floor = min(most, max(1, round(chars / CHARS_PER_CHAPTER_FLOOR)))
-    ceiling = min(most, max(floor, math.ceil(chars / CHARS_PER_CHAPTER_CEILING)))
-    return floor, ceiling
-
-
-def _pick_gaps(
-    depth: np.ndarray, n: int, min_sentences: int, counts: tuple[int, int, int]
+def snap_to_openings(
+    starts: list[int], texts: Sequence[str], probabilities: np.ndarray, minimum: int
 ) -> list[int]:
-    """Sentence indices that start a new segment, deepest valleys first: always up to the
-    ``floor`` count, up to the ``ceiling`` while valleys are deeper than TextTiling's
-    cutoff, and beyond it (up to ``most``) only for strong shifts."""
-    floor, ceiling, most = counts
-    cutoff = float(depth.mean() + depth.std() / 2)
-    chosen: list[int] = []
-    for gap_index in np.argsort(-depth, kind="stable"):
-        start = int(gap_index) + 1
-        if not _fits(start, chosen, n, min_sentences):
-            continue
-        segments = len(chosen) + 1
-        value = float(depth[gap_index])
-        if segments >= most:
-            break
-        if segments >= floor and value < STRONG_DEPTH and (value < cutoff or segments >= ceiling):
-            break
-        chosen.append(start)
-    return sorted(chosen)
+    """Move each boundary (by a few sentences at most) to the sentence that opens the next
+    topic (はい、もう一個の…; 理由のその2), past the short reaction that closes the last one
+    (すごいね。感動したね。), keeping chapters at least ``minimum // 2`` long."""
 
-
-def _fits(start: int, chosen: list[int], n: int, min_sentences: int) -> bool:
-    if start < min_sentences or n - start < min_sentences:
-        return False
-    return all(abs(start - other) >= min_sentences for other in chosen)
+    moved = list(starts)
+    n = len(texts)
+    for k in range(1, len(moved)):
+        low = moved[k - 1] + max(2, minimum // 2)
+        high = (moved[k + 1] if k + 1 < len(moved) else n) - max(2, minimum // 2)
+        best, best_score = moved[k], -1e9
+        for start in range(moved[k] + _SNAP_RANGE[0], moved[k] + _SNAP_RANGE[1] + 1):
+            if not low <= start <= high:
+                continue
+            score = float(probabilities[start - 1]) - 0.05 * abs(start - moved[k])
+            if is_reaction(texts[start - 1]):
+                score += 0.1
+            if _TOPIC_OPENERS.match(tidy(texts[start])):
+                score += 0.5
+            elif is_reaction(texts[start]) or not stands_alone(texts[start]):
+                score -= 0.2
+            if score > best_score:
+                best, best_score = start, score
+        moved[k] = best
+    return moved
 
 
 # --------------------------------------------------------------------------- words
@@ -467,11 +399,9 @@ def make_title(scored: Sequence[tuple[str, float]], number: int) -> str:
 def _preferred_terms(episode: Episode, glossary_terms: Iterable[str] | None) -> set[str]:
     if glossary_terms is not None:
         return set(glossary_terms)
+    from postprocess.glossary import default_glossary
+
     names = {name for c in episode.corrections for name in (c.canonical, c.replacement)}
-    try:
-        from postprocess.glossary import default_glossary
-    except ImportError:  # the glossary module is optional for this stage
-        return names
     for term in default_glossary().terms:
         names.add(term.canonical)
         names.update(term.variants)
@@ -554,22 +484,6 @@ def _keyword_bonus(text: str, keywords: Sequence[str]) -> float:
     lowered = text.lower()
     hits = sum(1 for k in keywords if k.lower() in lowered)
     return 1.0 + 0.1 * min(hits, 2)
-
-
-def clean_sentence(text: str) -> str:
-    """``text`` without the fillers and conjunctions that open it."""
-    stripped = _LEADING_FILLER.sub("", text.strip())
-    return stripped if len(stripped) >= 4 else text.strip()
-
-
-def trim(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters at a comma when one is near, marked with …"""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind("、", 0, limit - 1)
-    if cut < limit // 2:
-        cut = limit - 1
-    return text[:cut] + "…"
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -58,6 +58,19 @@ class SectionView:
 
 
 @dataclass
+class ResourceView:
+    """A resource the episode mentions (a link when its address is known)."""
+
+    title: str
+    href: str
+    kind: str
+
+    @property
+    def href_md(self) -> MarkdownRaw:
+        return markdown_url(self.href)
+
+
+@dataclass
 class ChapterView:
     number: int
     title: str
@@ -66,6 +79,7 @@ class ChapterView:
     href: str
     keywords: str
     seek: str = ""  # the start in seconds, for the player
+    links: list[ResourceView] = field(default_factory=list)
 
 
 @dataclass
@@ -83,6 +97,8 @@ class TermView:
     mentions: int
     first_href: str
     links: list[LinkView]
+    other_forms: str = ""  # the transcript's other writings: ディフュージョンモデル
+    forms: list[str] = field(default_factory=list)
 
     @property
     def external_md(self) -> MarkdownRaw:
@@ -94,6 +110,7 @@ class PersonView:
     name: str
     role: str
     mentions: int
+    note: str = ""
 
 
 @dataclass
@@ -126,18 +143,35 @@ class EpisodeView:
     files: list[LinkView] = field(default_factory=list)
     sentence_count: int = 0
     player: PlayerView | None = None
+    theme: str = ""
     length: str = ""  # the duration (timed) or the reading time (untimed)
     date_note: str = ""  # how the date was found, when it is only an estimate
     language: str = "ja"
     language_note: str = ""  # the stages left out for another language
 
     @property
+    def byline(self) -> str:
+        return " · ".join(x for x in (self.show, self.episode_id, self.date) if x)
+
+    @property
     def captions_language(self) -> str:
         return self.language.split("-")[0]
 
     @property
-    def byline(self) -> str:
-        return " · ".join(x for x in (self.show, self.episode_id, self.date) if x)
+    def aliases_json(self) -> str:
+        """The forms of each key term, for the page search to match every one."""
+        return json.dumps(term_aliases([t.forms for t in self.terms]), ensure_ascii=False)
+
+
+def term_aliases(groups: Iterable[Sequence[str]]) -> list[list[str]]:
+    """Groups of two or more writings of one term (拡散モデル, ディフュージョンモデル)."""
+    merged: dict[str, list[str]] = {}
+    for forms in groups:
+        unique = list(dict.fromkeys(f for f in forms if f.strip()))
+        if len(unique) > 1:
+            key = unique[0].lower()
+            merged[key] = list(dict.fromkeys([*merged.get(key, []), *unique]))
+    return [merged[k] for k in sorted(merged)]
 
 
 def render_episode_files(
@@ -175,7 +209,7 @@ def render_episode_files(
         root="../",
         site_title=SITE_TITLE,
         page_title=view.title,
-        description=" ".join(view.summary)[:160],
+        description=(view.theme or " ".join(view.summary))[:160],
         scripts=[SCRIPT],
         json_ld=Markup(script_json(episode_schema(site, published))),
     )
@@ -218,9 +252,11 @@ def episode_view(
         hosts="、".join(meta.hosts),
         description=[line for line in meta.description.split("\n") if line.strip()],
         summary=[s for s in episode.summary if s.strip()],
+        theme=episode.theme or "".join(episode.summary),
         chapters=_chapter_views(episode),
         people=[
-            PersonView(p.name, ROLE_LABELS.get(p.role, p.role), p.mentions) for p in episode.people
+            PersonView(p.name, ROLE_LABELS.get(p.role, p.role), p.mentions, p.note)
+            for p in episode.people
         ],
         terms=terms,
         related=_related_views(episode, pages),
@@ -292,6 +328,12 @@ def _chapter_views(episode: Episode) -> list[ChapterView]:
                 href=f"#s{first}",
                 keywords="、".join(chapter.keywords),
                 seek=f"{start:.3f}" if start is not None else "",
+                links=[
+                    ResourceView(link.title, link.url if EXTERNAL_LINK.match(link.url) else "",
+                                 link.kind)
+                    for link in episode.links
+                    if (link.chapter if link.chapter is not None else 0) == number - 1
+                ],
             )
         )
     return views
@@ -317,6 +359,8 @@ def _term_views(terms: Sequence[Term], sentence_count: int, pages: set[str]) -> 
                 if first is not None and 0 <= first < sentence_count
                 else "",
                 links=links,
+                other_forms="、".join(f for f in term.forms if f != term.canonical),
+                forms=list(dict.fromkeys([term.canonical, *term.forms])),
             )
         )
     return views

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kikigaki.document import CollectionDocument, Episode
 from publish.document_page import document_excerpt
+from publish.episode_page import term_aliases
 from publish.layout import (
     EXCERPT_CHARS,
     KIND_LABELS,
@@ -124,7 +125,8 @@ def search_index(episodes: Mapping[str, Episode], collection: Sequence[Collectio
             {"kind": "document", "title": document.title,
              "href": document_page_path(document), "items": items}
         )
-    index = {"version": 1, "pages": pages}
+    aliases = term_aliases(t.forms for e in episodes.values() for t in e.terms)
+    index = {"version": 1, "pages": pages, "aliases": aliases}
     return json.dumps(index, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

@@ -48,6 +48,26 @@
     return { folded, origin };
   }
 
+  /** The writings of one term as groups of folded forms, from a JSON list of lists. */
+  function aliasGroups(json) {
+    try {
+      const groups = JSON.parse(json || "[]");
+      return Array.isArray(groups) ? groups.map((group) => group.map(fold)) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** The folded query and, when it is one writing of a key term, its other writings
+   * (拡散モデル finds ディフュージョンモデル too). */
+  function queryForms(query, groups) {
+    const forms = [query];
+    for (const group of groups) {
+      if (group.includes(query)) forms.push(...group.filter((form) => form !== query));
+    }
+    return forms;
+  }
+
   function clock(seconds) {
     const total = Math.max(Math.floor(seconds), 0);
     const hours = Math.floor(total / 3600);
@@ -189,6 +209,7 @@
       el,
       key: fold(el.textContent),
     }));
+    const groups = aliasGroups(form.dataset.aliases);
     let hits = [];
     let at = -1;
 
@@ -205,7 +226,8 @@
         status.textContent = "";
         return;
       }
-      hits = sentences.filter((sentence) => sentence.key.includes(query));
+      const forms = queryForms(query, groups);
+      hits = sentences.filter((sentence) => forms.some((form) => sentence.key.includes(form)));
       for (const hit of hits) hit.el.classList.add("is-match");
       status.textContent = hits.length ? `${hits.length} 件` : "見つかりません";
     }
@@ -246,8 +268,9 @@
   const SNIPPET_CONTEXT = 40; // characters shown either side of a match in a long block
 
   /** The text around the first match of ``query`` (folded), with the match marked. */
-  function snippet(text, query) {
+  function snippet(text, forms) {
     const { folded, origin } = foldWithMap(text);
+    const query = forms.find((form) => folded.includes(form)) || forms[0];
     const at = folded.indexOf(query);
     if (at < 0) {
       const long = text.length > 2 * SNIPPET_CONTEXT;
@@ -265,7 +288,7 @@
   }
 
   /** One page of the results: its title, then each matching sentence or block. */
-  function resultGroup(page, hits, query) {
+  function resultGroup(page, hits, forms) {
     const group = element("li", "result");
     const heading = element("h2", "result-title");
     const title = element("a", "", page.title);
@@ -277,7 +300,7 @@
       const link = element("a", "result-hit");
       link.href = `${page.href}#${anchor}`;
       if (typeof start === "number") link.append(element("span", "time", clock(start)));
-      link.append(...snippet(text, query));
+      link.append(...snippet(text, forms));
       const item = element("li");
       item.append(link);
       list.append(item);
@@ -305,6 +328,7 @@
     const list = document.getElementById("site-search-results");
 
     let pages;
+    let groups = [];
     try {
       const index = await searchIndex(form);
       if (!index) {
@@ -313,6 +337,7 @@
           "サイトのフォルダがそろっているか確かめてください。";
         return;
       }
+      groups = aliasGroups(JSON.stringify(index.aliases || []));
       pages = index.pages.map((page) => ({
         ...page,
         keys: page.items.map((item) => fold(item[2])),
@@ -333,14 +358,15 @@
         return;
       }
       let total = 0;
+      const forms = queryForms(query, groups);
       for (const page of pages) {
         const hits = [];
         page.keys.forEach((key, index) => {
-          if (!key.includes(query)) return;
+          if (!forms.some((form) => key.includes(form))) return;
           total += 1;
           if (total <= MAX_RESULTS) hits.push(page.items[index]);
         });
-        if (hits.length) list.append(resultGroup(page, hits, query));
+        if (hits.length) list.append(resultGroup(page, hits, forms));
       }
       status.textContent = !total
         ? `「${input.value}」は見つかりませんでした`

@@ -9,6 +9,9 @@ import pytest
 
 from kikigaki.document import CollectionDocument, DocumentBlock, Episode, EpisodeMeta, Sentence
 from postprocess.annotate import SNIPPET_MAX_CHARS, annotate, clean_name, snippet, term_links
+from postprocess.notes_text import stands_alone
+from postprocess.outline import SUMMARY_MAX_CHARS
+from postprocess.related import MAX_RELATED, RELATED_FLOOR
 from postprocess.topics import segment_topics
 from tests.conftest import SEEDS
 from tests.test_topics import seed_episode
@@ -122,26 +125,27 @@ def test_people_without_glossary_help(segmented: Episode) -> None:
     assert "アンドレ・カーパシーカーパシー" not in names
 
 
-def test_terms_include_glossary_terms_and_salient_phrases(annotated: Episode) -> None:
+def test_terms_are_few_and_carry_the_transcripts_forms(annotated: Episode) -> None:
     terms = {t.canonical: t for t in annotated.terms}
     assert "Transformer" in terms
     assert terms["Transformer"].mentions >= 5
     assert terms["Transformer"].definition
     assert terms["Transformer"].first_sentence is not None
-    assert {"LSTM", "Hugging Face", "TensorFlow"} <= terms.keys()
+    assert terms["Transformer"].forms[0] == "Transformer"
+    assert "トランスフォーマー" in terms["Transformer"].forms  # as the episode says it
     assert "Andrej Karpathy" not in terms  # a person, not a term
-    assert 10 <= len(annotated.terms) <= 20
-    assert any(t not in {g.canonical for g in GLOSSARY.terms} for t in terms)
+    assert 3 <= len(annotated.terms) <= 8
+    text = annotated.text.lower()
+    for term in annotated.terms:
+        assert all(form.lower() in text for form in term.forms[1:])
 
 
 def test_term_links_point_to_existing_blocks(
     annotated: Episode, collection: list[CollectionDocument]
 ) -> None:
     blocks = {f"{d.href}#{b.id}": b.text for d in collection for b in d.blocks}
-    transformer = next(t for t in annotated.terms if t.canonical == "Transformer")
-    assert transformer.links
     for term in annotated.terms:
-        assert len(term.links) <= 3
+        assert len(term.links) <= 2
         for link in term.links:
             assert link.href in blocks
             assert len(link.snippet) <= SNIPPET_MAX_CHARS
@@ -161,29 +165,53 @@ def test_links_prefer_blocks_that_explain_the_term() -> None:
         ],
     )
     links = term_links(["RAG"], [document])
-    assert [link.href for link in links] == ["docs/d/index.html#b1", "docs/d/index.html#b0"]
+    assert [link.href for link in links] == ["docs/d/index.html#b1"]  # not the mere use
     assert term_links(["rag"], [document])  # Latin matches ignore case...
     assert not term_links(["tor"], [document])  # ...but only whole words
 
 
-def test_related_ranks_every_collection_document(
+def test_related_lists_only_documents_above_the_floor(
     annotated: Episode, collection: list[CollectionDocument]
 ) -> None:
     related = annotated.related
-    assert sorted(r.doc_id for r in related) == sorted(d.doc_id for d in collection)
-    assert all(0 <= r.score <= 1 for r in related)
+    assert len(related) <= MAX_RELATED
+    assert all(RELATED_FLOOR <= r.score <= 1 for r in related)
     assert [r.score for r in related] == sorted((r.score for r in related), reverse=True)
     hrefs = {d.doc_id: d.href for d in collection}
     assert all(r.href == hrefs[r.doc_id] for r in related)
     assert any(r.shared_terms for r in related)
 
 
-def test_summary_is_two_or_three_sentences_of_the_episode(annotated: Episode) -> None:
+def test_the_theme_is_two_or_three_sentences_that_stand_alone(annotated: Episode) -> None:
     assert 2 <= len(annotated.summary) <= 3
-    text = annotated.text
+    assert annotated.theme == "".join(annotated.summary)
     for sentence in annotated.summary:
-        assert len(sentence) <= 150
-        assert sentence.rstrip("…") in text
+        assert len(sentence) <= 160
+        assert stands_alone(sentence), sentence
+
+
+def test_chapter_summaries_stand_alone(annotated: Episode) -> None:
+    for chapter in annotated.chapters:
+        assert chapter.summary
+        assert stands_alone(chapter.summary), chapter.summary
+        assert len(chapter.summary) <= 2 * SUMMARY_MAX_CHARS
+
+
+def test_resources_are_listed_under_the_chapter_that_mentions_them(annotated: Episode) -> None:
+    by_title = {link.title: link for link in annotated.links}
+    video = next(link for title, link in by_title.items() if "Let's build GPT" in title)
+    assert video.url.startswith("https://") and video.kind == "video"
+    chapter = annotated.chapters[video.chapter]
+    assert chapter.first <= video.sentence < chapter.end
+    assert "岡野原" in " ".join(by_title)  # his book on diffusion models
+
+
+def test_people_carry_a_note_on_who_they_are(annotated: Episode) -> None:
+    by_name = {p.name: p for p in annotated.people}
+    karpathy = by_name["Andrej Karpathy"]
+    assert karpathy.note  # from the glossary's definition
+    howard = by_name.get("ジェレミー・ハワード") or by_name["Jeremy Howard"]
+    assert "fast.ai" in howard.note.lower() or not howard.note
 
 
 def test_annotations_mark_mentions_without_overlap(annotated: Episode) -> None:
@@ -213,15 +241,17 @@ def test_inputs_are_not_changed(
     assert segmented.people == [] and segmented.terms == [] and segmented.related == []
     assert collection == collection_documents()
     assert annotated.stages == [*segmented.stages, "annotate"]
-    assert annotated.chapters == segmented.chapters
+    spans = [(c.first, c.end) for c in annotated.chapters]
+    assert spans == [(c.first, c.end) for c in segmented.chapters]
 
 
-def test_an_episode_without_sentences_still_lists_related_documents(
+def test_an_episode_without_sentences_has_empty_notes(
     collection: list[CollectionDocument],
 ) -> None:
     empty = annotate(Episode(), collection, GLOSSARY)
     assert empty.terms == [] and empty.people == [] and empty.summary == []
-    assert len(empty.related) == len(collection)
+    assert empty.theme == "" and empty.links == []
+    assert all(r.score >= RELATED_FLOOR for r in empty.related)
 
 
 def test_a_host_mentioned_by_surname_is_one_person() -> None:

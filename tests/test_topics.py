@@ -9,15 +9,8 @@ import pytest
 
 from kikigaki.document import Episode, EpisodeMeta, Sentence
 from kikigaki.nlp import tokenize
-from postprocess.topics import (
-    TITLE_MAX_CHARS,
-    boundaries_for,
-    clean_sentence,
-    labels,
-    pk,
-    segment_topics,
-    trim,
-)
+from postprocess.notes_text import clean_sentence, trim
+from postprocess.topics import TITLE_MAX_CHARS, boundaries_for, labels, pk, segment_topics
 from tests.conftest import EPISODE_SEED
 
 
