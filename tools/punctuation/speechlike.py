@@ -9,7 +9,9 @@ differs from it, keeping each boundary's label right:
   boundary after ね/さ is a comma or nothing, never a sentence end;
 - restarts: a word said twice, 「それ、それは」;
 - dropped particles: 「僕(は)」「ご飯(を)食べた」, the mark moving to the noun;
-- run-on clauses: a sentence that ends in です/ます/た/だ goes on with けど/し/から and 、.
+- run-on clauses: a sentence that ends in です/ます/た/だ goes on with けど/し/から and 、;
+- questions as they are spoken: 「食べたんですか？」→「食べたの？」, 「本当ですか？」→「本当？」,
+  「そうじゃないですか？」→「そうじゃない？」, 「行くでしょうか？」→「行くでしょ？」.
 
 Rates are per boundary and deliberately modest: the point is that the model meets these
 forms in training, not that they dominate.
@@ -24,7 +26,7 @@ from functools import cache
 from postprocess.nlp import tokenize
 from postprocess.punctuation_model import LABELS, tagger_values
 
-NONE, COMMA, PERIOD = 0, LABELS.index("、"), LABELS.index("。")
+NONE, COMMA, PERIOD, QUESTION = 0, LABELS.index("、"), LABELS.index("。"), LABELS.index("？")
 FILLERS = ("えーと", "えー", "あの", "あのー", "まあ", "なんか", "えっと", "うーん", "その", "ま")
 INTERJECTIONS = ("ね", "ね", "ね", "さ", "ねえ")
 RUN_ON = ("けど", "けど", "し", "から")
@@ -60,11 +62,18 @@ class Rates:
     restart: float = 0.006
     dropped_particle: float = 0.12
     run_on: float = 0.08
+    plain_question: float = 0.4
 
 
 @cache
 def _words(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tagger_values(m) for m in tokenize(text))
+
+
+@cache
+def _last_word_of(text: str) -> tuple[str, ...]:
+    """The values of the last morpheme of ``text`` (a word as it is used there)."""
+    return _words(text)[-1]
 
 
 def _inserted(text: str, last_label: int) -> list[Token]:
@@ -91,6 +100,9 @@ def make_speechlike(tokens: list[Token], rng: random.Random, rates: Rates) -> li
         if _mid_clause(token, tokens, i) and rng.random() < rates.interjection:
             out.append(replace(token, label=NONE))
             out += _inserted(rng.choice(INTERJECTIONS), COMMA if rng.random() < 0.7 else NONE)
+            continue
+        if _polite_question(token, out) and rng.random() < rates.plain_question:
+            _make_plain(out, token)
             continue
         if _runs_on(token) and rng.random() < rates.run_on:
             out.append(replace(token, label=NONE))
@@ -127,3 +139,23 @@ def _runs_on(token: Token) -> bool:
         and token.pos.startswith("助動詞")
         and not token.piece_end
     )
+
+
+def _polite_question(token: Token, out: list[Token]) -> bool:
+    """か？ after です or でしょう, with something before that."""
+    return (token.surface == "か" and token.label == QUESTION and len(out) >= 2
+            and out[-1].surface in ("です", "でしょう") and out[-1].pos.startswith("助動詞"))
+
+
+def _make_plain(out: list[Token], question: Token) -> None:
+    """Rewrite the end of ``out`` (…です + か？) as a plain spoken question."""
+    polite = out.pop()
+    before = out[-1]
+    ending = {"label": QUESTION, "piece_end": question.piece_end,
+              "turn_end": question.turn_end, "gap": question.gap}
+    if polite.surface == "でしょう":
+        out.append(Token(_last_word_of("行くでしょ"), **ending))
+    elif before.surface in ("ん", "の") and before.pos.startswith("助詞-準体助詞"):
+        out[-1] = Token(_last_word_of("何食べたの"), **ending)
+    else:
+        out[-1] = replace(before, **ending)

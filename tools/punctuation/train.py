@@ -375,7 +375,7 @@ def load_documents(root: Path, budget: int, seed: int, cache_dir: Path | None,
 
     if cache_dir is None:
         return build()
-    return cached(cache_dir / f"documents-{budget}-{seed}-v1.pickle", build)
+    return cached(cache_dir / f"documents-{budget}-{seed}-v2.pickle", build)
 
 
 def train_and_export(data: TrainingData, out: Path, *, epochs: float, seed: int, log: Log,
@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-sentences", type=int, default=40_000,
                         help="training sentences taken from the Diet (twice as many from chat)")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/kikigaki-punctuation"),
                         help="where tokenised corpora are kept between runs")
     args = parser.parse_args(argv)
