@@ -225,10 +225,10 @@ def _is_blank(m: Morpheme) -> bool:
 
 
 def _allowed(morphemes: Sequence[Morpheme], i: int) -> bool:
-    """Whether a mark may follow morpheme ``i``: not after blanks or symbols (closing
-    brackets excepted), not before symbols (opening brackets excepted) or ASCII ?!."""
+    """Whether a mark may follow morpheme ``i``: not after blanks, ASCII ?!<> or symbols
+    (closing brackets excepted), not before symbols (opening brackets excepted)."""
     m = morphemes[i]
-    if _is_blank(m) or (m.pos[0] == "補助記号" and m.pos[1] != "括弧閉") or m.surface[-1] in "?!":
+    if _is_blank(m) or (m.pos[0] == "補助記号" and m.pos[1] != "括弧閉") or m.surface[-1] in "?!<>":
         return False
     if i + 1 < len(morphemes) and morphemes[i + 1].begin == m.end:
         following = morphemes[i + 1]

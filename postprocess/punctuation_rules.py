@@ -8,6 +8,8 @@
 3. No sentence of one to three morphemes that is only a particle phrase (「ちらっとね。」
    「僕も。」): it joins the sentence after it (or, at the end of a unit, the one before).
    Short questions (「誰が？」) stay.
+4. No 。 right before a quotative って or みたい: 「大事よって言ってても」「うまくいかんみたいな話」
+   go on (a quoted ？ or ！ stays: 「何で？って」).
 
 Decisions are indices into LABELS (0 none, 1 、, 2 。, 3 ？, 4 ！). Boundaries that are
 unit ends (a line or turn ends) keep their sentence end; marks that were in the input are
@@ -35,6 +37,7 @@ _PHRASE_PARTICLES = ("助詞-格助詞", "助詞-係助詞", "助詞-副助詞")
 _PREDICATE_POS = ("動詞", "形容詞", "助動詞", "感動詞", "形状詞")
 _SHORT_SENTENCE = 3
 _WORD_CLASSES = frozenset({"kata", "latin", "digit"})
+_QUOTATIVE = {"って": "助詞", "っつっ": "助動詞", "みたい": "形状詞"}
 
 
 def is_end(label: int) -> bool:
@@ -93,7 +96,16 @@ def apply_rules(
         elif is_end(decided[i]) and interjectional_mid_clause(morphemes, i):
             decided[i] = COMMA
     _merge_particle_phrases(morphemes, decided, free)
+    for i in range(len(morphemes) - 1):
+        if free[i] and decided[i] == _FIRST_END and _quotative(morphemes[i + 1]):
+            decided[i] = 0
     return decided
+
+
+def _quotative(m: Morpheme) -> bool:
+    """Whether ``m`` quotes what comes before it (it cannot start a sentence)."""
+    pos = _QUOTATIVE.get(m.surface)
+    return pos is not None and m.tag.startswith(pos)
 
 
 def _merge_particle_phrases(

@@ -298,3 +298,9 @@ def _rules_on_sentences(sentences: list[str]) -> str:
 def test_the_input_marks_are_not_touched_by_the_rules() -> None:
     output = restore_punctuation("コーヒー、ケーキ、紅茶を頼みました")
     assert output.startswith("コーヒー、ケーキ、")
+
+
+def test_no_sentence_end_before_a_quotative() -> None:
+    output = _rules_on_sentences(["アテンションが大事よ。", "って言ってても", "わからない。"])
+    assert output == "アテンションが大事よって言っててもわからない。"
+    assert _rules_on_sentences(["何で？", "って思った。"]) == "何で？って思った。"
