@@ -78,6 +78,8 @@ def main() -> None:
             dev = corpus.splits["dev"][:200]
             for condition in ("stream", "turns"):
                 counts = score(system, dev, condition)
+                if not counts["end"][2]:
+                    continue  # no conversation of this source has turns
                 cells = []
                 for mark in SCORED:
                     hits, predicted, reference = counts[mark]
