@@ -5,5 +5,9 @@
 - ``documents``: conversations tokenised and labelled, with boundary features per condition;
 - ``train``: the recurrent tagger (torch, CPU), decision offsets, export to numpy arrays;
 - ``loso``: the leave-one-source-out protocol that prints the quality table;
-- ``pauses``: pause lengths at sentence ends, commas and elsewhere, measured on real speech.
+- ``simulate``: the run-time conditions (turns, cues, timed words) drawn for training;
+- ``pauses``: pause lengths at sentence ends, commas and elsewhere, measured on real speech;
+- ``eval_audio``: sentence ends and commas on the joined Common Voice clips, with and
+  without segment ends and pauses;
+- ``sample_lines``: random sentences of a re-cleaned transcript, for reading.
 """
