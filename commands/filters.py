@@ -34,6 +34,8 @@ def decode_utf8(data: bytes, where: str = STDIN) -> str:
 
 
 def punctuate(text: str, *, max_sentence_chars: int = 120) -> str:
+    """``text`` with 。、？！ restored; each line is a unit (a turn, a caption), so a
+    sentence ends at every line's end."""
     from postprocess.punctuation import restore_punctuation
 
     return restore_punctuation(text, max_sentence_chars=max_sentence_chars)

@@ -1,11 +1,15 @@
-"""Punctuate each speaker's stretch of segments and cut it into timed sentences.
+"""Punctuate the episode's segments and cut each speaker's stretch into timed sentences.
 
-Segments (caption cues, ASR windows, lines) rarely coincide with sentences: a speaker's
-consecutive segments are joined into one stream, punctuated as a whole, cut at 。？！,
-and each sentence gets its times back from the segments it overlaps. Inside a segment,
-a sentence's start and end snap to the start and end of the ASR word at that character
-position when the episode has timed words (pauses are then not spread over the text),
-and are interpolated by character position otherwise.
+Segments (caption cues, ASR windows, lines) rarely coincide with sentences. The whole
+episode is punctuated as one stream of segments (``punctuate_pieces``), with what the
+segments tell: a line of a plain-text or seed-page transcript, and the last segment
+before another speaker, always end a sentence; a caption cue or ASR segment end is
+evidence the model weighs; with timed words, so is the silence after each word. A
+speaker's consecutive segments are then joined, cut at 。？！, and each sentence gets its
+times back from the segments it overlaps. Inside a segment, a sentence's start and end
+snap to the start and end of the ASR word at that character position when the episode
+has timed words (pauses are then not spread over the text), and are interpolated by
+character position otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import re
 from dataclasses import dataclass
 
 from kikigaki.document import Episode, Segment, Sentence, Word
-from postprocess.punctuation import restore_punctuation
+from postprocess.punctuation import TextPiece, punctuate_pieces
 
 MAX_SENTENCE_CHARS = 120
+# Formats whose segments are lines someone wrote: each ends a sentence.
+_LINE_FORMATS = frozenset({"seed-page", "text"})
 _MARKS = frozenset("。、？！")
 _SENTENCE_END = re.compile(r"[。？！]+[」』）)】〕\"]*")
 _SOFT_BREAK = re.compile(r"、")
@@ -84,12 +90,15 @@ def split_into_sentences(episode: Episode, *, restore: bool = True) -> Episode:
     marks Whisper wrote are kept and sentences end at . ? ! as well."""
     sentences: list[Sentence] = []
     clocks = _word_clocks(episode)
+    punctuated_segments = (
+        punctuate_segments(episode, clocks) if restore else [seg.text for seg in episode.segments]
+    )
     for stream in _speaker_streams(episode.segments, spaced=not restore):
         foreign = not restore or episode.segments[stream.segment_ids[0]].language is not None
         if foreign:
             punctuated, spans = stream.text, spaced_sentence_spans(stream.text)
         else:
-            punctuated = restore_punctuation(stream.text, max_sentence_chars=MAX_SENTENCE_CHARS)
+            punctuated = "".join(punctuated_segments[i] for i in stream.segment_ids)
             spans = sentence_spans(punctuated)
         to_stream = _alignment(punctuated, stream.text)
         language = episode.segments[stream.segment_ids[0]].language
@@ -119,6 +128,47 @@ def spaced_sentence_spans(text: str) -> list[tuple[int, int]]:
     if text[start:].strip():
         spans.append((start, len(text)))
     return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans]
+
+
+def punctuate_segments(episode: Episode, clocks: dict[int, _WordClock] | None = None
+                       ) -> list[str]:
+    """Each segment's text with 。、？！ restored, the episode read as one stream."""
+    segments = episode.segments
+    lines = episode.meta.source_format in _LINE_FORMATS
+    clocks = _word_clocks(episode) if clocks is None else clocks
+    pauses = _pauses_after_words(episode, clocks)
+    pieces = [
+        TextPiece(
+            segment.text,
+            unit_end=lines or k + 1 == len(segments) or segments[k + 1].speaker != segment.speaker,
+            cue_end=not lines,
+            pauses=pauses.get(k, ()),
+        )
+        for k, segment in enumerate(segments)
+    ]
+    return punctuate_pieces(pieces, cues_known=not lines, timed=bool(clocks),
+                            max_sentence_chars=MAX_SENTENCE_CHARS)
+
+
+def _pauses_after_words(episode: Episode, clocks: dict[int, _WordClock]
+                        ) -> dict[int, tuple[tuple[int, float], ...]]:
+    """Per timed segment: (character offset, silence in s) after each of its words.
+
+    A word's silence runs to the next timed word of the episode, in this segment or a
+    later one; the last word's runs to the next segment's first word.
+    """
+    ordered = sorted(clocks)
+    pauses: dict[int, tuple[tuple[int, float], ...]] = {}
+    for position, index in enumerate(ordered):
+        clock = clocks[index]
+        following = clocks[ordered[position + 1]] if position + 1 < len(ordered) else None
+        next_starts = [*clock.starts_s[1:], following.starts_s[0] if following else None]
+        pauses[index] = tuple(
+            (max(round(end) - 1, 0), max(start - stop, 0.0))
+            for end, stop, start in zip(clock.ends, clock.ends_s, next_starts, strict=True)
+            if start is not None
+        )
+    return pauses
 
 
 def _speaker_streams(segments: list[Segment], *, spaced: bool = False) -> list[_Stream]:

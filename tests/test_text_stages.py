@@ -6,11 +6,17 @@ import itertools
 
 import pytest
 
-from kikigaki.document import Chapter, Episode, EpisodeMeta, Segment
+from kikigaki.document import Chapter, Episode, EpisodeMeta, Segment, Word
 from postprocess.fillers import remove_fillers, strip_fillers
 from postprocess.normalize import normalize, normalize_text
 from postprocess.paragraphs import HARD_LIMIT_CHARS, group_paragraphs
-from postprocess.sentences import sentence_spans, split_into_sentences
+from postprocess.sentences import (
+    _pauses_after_words,
+    _word_clocks,
+    punctuate_segments,
+    sentence_spans,
+    split_into_sentences,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,6 +108,40 @@ def test_sentences_are_punctuated_timed_and_keep_speakers() -> None:
     assert sentences[0].start == 0.0
     assert sentences[-1].end == 9.0
     assert all(s.start is not None and s.end is not None and s.start <= s.end for s in sentences)
+
+
+def test_a_speaker_change_ends_a_sentence() -> None:
+    episode = Episode(segments=[Segment(text="それでその本を読んだら", speaker="A"),
+                                Segment(text="うんうん", speaker="B"),
+                                Segment(text="すごく面白かったんですよ", speaker="A")])
+    punctuated = punctuate_segments(episode)
+    assert all(text[-1] in "。？！" for text in punctuated), punctuated
+
+
+def test_lines_of_a_text_transcript_end_sentences() -> None:
+    episode = Episode(meta=EpisodeMeta(source_format="text"),
+                      segments=[Segment(text="今日はね"), Segment(text="僕はね")])
+    assert [s.text[-1] for s in split_into_sentences(episode).sentences] == ["。", "。"]
+
+
+def test_caption_cue_ends_are_not_forced() -> None:
+    episode = Episode(meta=EpisodeMeta(source_format="srt"),
+                      segments=[Segment(text="今日は東日本大震災に関すること", start=0, end=2),
+                                Segment(text="市の取り組みについて伺います", start=2, end=4)])
+    first, _ = punctuate_segments(episode)
+    assert first[-1] not in "。？！"
+
+
+def test_pauses_after_words_reach_into_the_next_segment() -> None:
+    episode = Episode(
+        segments=[Segment(text="今日は晴れ", start=0.0, end=1.0),
+                  Segment(text="です", start=1.5, end=2.0)],
+        words=[Word(text="今日は", start=0.0, end=0.4), Word(text="晴れ", start=0.5, end=1.0),
+               Word(text="です", start=1.6, end=2.0)],
+    )
+    pauses = _pauses_after_words(episode, _word_clocks(episode))
+    assert pauses[0] == ((2, pytest.approx(0.1)), (4, pytest.approx(0.6)))
+    assert pauses[1] == ()
 
 
 def test_untimed_sentences_have_no_times() -> None:
