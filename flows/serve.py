@@ -90,6 +90,8 @@ async def _serve(deployment: Any, inbox: Path, say: Callable[[str], None]) -> No
     say("serve: stopping: cancelling the run in flight …")
     with contextlib.suppress(Exception):
         await runner.cancel_all(state_msg="kikigaki serve was stopped")
+        async with get_client() as client:
+            await end_orphaned_episodes(client, deployment_id, inbox)
     with contextlib.suppress(Exception):
         await runner.astop()
     with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -100,44 +102,81 @@ async def _serve(deployment: Any, inbox: Path, say: Callable[[str], None]) -> No
 
 async def recover_stale_runs(client: Any, deployment_id: Any, inbox: Path) -> int:
     """Mark this inbox's runs that no process runs any more as Crashed (Cancelling ones
-    as Cancelled), releasing their concurrency slots; cancel runs left waiting past
-    their time (the start-up scan does their work). The caller holds the serve lock."""
-    from prefect.client.schemas.filters import (
-        DeploymentFilter,
-        DeploymentFilterId,
-        FlowRunFilter,
-        FlowRunFilterState,
-        FlowRunFilterStateType,
-    )
+    as Cancelled), with their episode sub-flows, releasing their concurrency slots;
+    cancel runs left waiting past their time (the start-up scan does their work). The
+    caller holds the serve lock. Returns how many scans were recovered."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
     from prefect.client.schemas.objects import StateType
-    from prefect.states import Cancelled, Crashed
 
-    types = [StateType[name] for name in _STALE] + [StateType.SCHEDULED]
     runs = await client.read_flow_runs(
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
-        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=types))),
+        flow_run_filter=_in_states([*_STALE, "SCHEDULED"]),
     )
     now, recovered = datetime.now(UTC), 0
     for run in runs:
         if Path(str(run.parameters.get("inbox", ""))) != inbox or run.state is None:
             continue
-        kind = run.state.type
-        if kind == StateType.SCHEDULED:
-            due = run.state.state_details.scheduled_time or run.expected_start_time
-            if due is not None and due < now:
-                await client.set_flow_run_state(run.id, Cancelled(
-                    message="late while serve was stopped; the start-up scan does its work"),
-                    force=True)
-            continue
-        if kind == StateType.CANCELLING:
-            state = Cancelled(message="its serve process stopped")
-        else:
-            state = Crashed(message="its kikigaki serve process stopped before it finished")
-        await client.set_flow_run_state(run.id, state, force=True)
-        recovered += 1
+        if run.state.type != StateType.SCHEDULED:
+            await _end_stale(client, run)
+            recovered += 1
+        elif (run.expected_start_time or now) < now:
+            from prefect.states import Cancelled
+
+            await client.set_flow_run_state(run.id, Cancelled(
+                message="late while serve was stopped; the start-up scan does its work"),
+                force=True)
+    await end_orphaned_episodes(client, deployment_id, inbox)
     await _free_slots(client, deployment_id)
     return recovered
+
+
+async def end_orphaned_episodes(client: Any, deployment_id: Any, inbox: Path) -> None:
+    """Episode sub-flows still marked running under a scan of ours that has ended."""
+    for run in await client.read_flow_runs(flow_run_filter=_in_states(_STALE)):
+        if await _parent_scan(client, run) == (deployment_id, inbox):
+            await _end_stale(client, run)
+
+
+async def _parent_scan(client: Any, run: Any) -> tuple[Any, Path] | None:
+    """The deployment and inbox of the scan ``run`` is a sub-flow of, if any."""
+    if run.deployment_id is not None or run.parent_task_run_id is None:
+        return None
+    parent_task = await client.read_task_run(run.parent_task_run_id)
+    if parent_task.flow_run_id is None:
+        return None
+    parent = await client.read_flow_run(parent_task.flow_run_id)
+    return parent.deployment_id, Path(str(parent.parameters.get("inbox", "")))
+
+
+def _in_states(names: list[str], parent: Any = None) -> Any:
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterParentFlowRunId,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    state = FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType[n] for n in names]))
+    if parent is None:
+        return FlowRunFilter(state=state)
+    return FlowRunFilter(state=state,
+                         parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent]))
+
+
+async def _end_stale(client: Any, run: Any) -> None:
+    """A run (and its running sub-flows) whose process is gone: Crashed, or Cancelled
+    if it was being cancelled."""
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Cancelled, Crashed
+
+    for child in await client.read_flow_runs(flow_run_filter=_in_states(_STALE, run.id)):
+        await _end_stale(client, child)
+    if run.state.type == StateType.CANCELLING:
+        state = Cancelled(message="its serve process stopped")
+    else:
+        state = Crashed(message="its kikigaki serve process stopped before it finished")
+    await client.set_flow_run_state(run.id, state, force=True)
 
 
 async def _free_slots(client: Any, deployment_id: Any) -> None:
