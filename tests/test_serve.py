@@ -1,5 +1,6 @@
 """``kikigaki serve`` with a real ``prefect server start``: killed in the middle of a scan
-(SIGKILL, then SIGTERM), started again, it publishes on its next scan with no manual step.
+(SIGKILL, then SIGTERM), started again, it publishes at its start-up scan with no manual
+step, then on schedule.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _free_port() -> int:
 class Serve:
     """One ``kikigaki serve`` process (its own process group) and what it printed."""
 
-    def __init__(self, tmp: Path, port: int, log_name: str) -> None:
+    def __init__(self, tmp: Path, port: int, log_name: str, interval: int = 3600) -> None:
         self.api = f"http://127.0.0.1:{port}/api"
         self.log = tmp / log_name
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
@@ -38,7 +39,7 @@ class Serve:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "commands.cli", "serve", "--inbox", str(tmp / "inbox"),
-                 "--out", str(tmp / "site"), "--interval", "3600", "--port", str(port)],
+                 "--out", str(tmp / "site"), "--interval", str(interval), "--port", str(port)],
                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
@@ -111,10 +112,12 @@ def test_serve_killed_mid_scan_publishes_after_a_restart(tmp_path: Path) -> None
     finally:
         stopped.stop()
 
-    again = Serve(tmp_path, port, "serve-3.log")
+    again = Serve(tmp_path, port, "serve-3.log", interval=5)
     try:
         again.wait_for(page.is_file, "published page")
         again.wait_for(lambda: "published 1 (first.vtt)" in again.output(), "scan line")
+        _drop(tmp_path / "inbox", "second.vtt")  # then on schedule
+        again.wait_for((tmp_path / "site" / "second" / "index.html").is_file, "second page")
         left = again.runs("RUNNING", "PENDING", "CANCELLING")
         assert not left, [(r["name"], r["state"]["name"], r["deployment_id"]) for r in left]
         cancelled = [r for r in again.runs("CANCELLED", "CRASHED")]
