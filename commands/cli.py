@@ -137,6 +137,9 @@ def _resolved(options: Options) -> Options:
 
 def _backfill(args: argparse.Namespace) -> int:
     from commands.options import check, options_from
+    from flows.settings import quiet_dask
+
+    quiet_dask(verbose=args.verbose)
     from flows.backfill import backfill
     from kikigaki.sidecar import SIDECAR_SUFFIX
     from pipeline.options import AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES
@@ -154,7 +157,7 @@ def _backfill(args: argparse.Namespace) -> int:
     options = _resolved(options_from(args))
     check(options, audio=True)
     result = backfill([p.resolve() for p in sources], options, workers=args.workers,
-                      address=args.scheduler)
+                      address=args.scheduler, dashboard=args.dashboard)
     for source, reason in result.failed.items():
         print(f"kikigaki: {source}: {reason}", file=sys.stderr)
     print(f"published {len(result.episodes)} of {len(sources)} episodes into {args.out}")

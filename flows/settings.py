@@ -70,3 +70,10 @@ def apply_local_defaults(*, verbose: bool = False, service: bool = False) -> Non
             logger.removeFilter(_DROP_REPORTED)
         else:
             logger.addFilter(_DROP_REPORTED)
+
+
+def quiet_dask(*, verbose: bool = False) -> None:
+    """Dask's own INFO lines (scheduler, nannies, workers: dozens a run) only when asked;
+    read by every Dask process at import, so set before ``distributed`` is imported."""
+    if not verbose:
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")

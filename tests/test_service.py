@@ -173,3 +173,33 @@ def test_a_scan_without_a_server_publishes(tmp_path: Path) -> None:
     report = scan(inbox, _options(site), run_locally)
     assert report.published == [str(inbox / "talk.vtt")]
     assert (site / "talk" / "index.html").is_file()
+
+
+def test_serve_scan_and_backfill_take_the_transcription_options(tmp_path: Path) -> None:
+    from commands.options import options_from
+    from commands.parser import build_parser
+
+    hotwords = tmp_path / "hotwords.txt"
+    hotwords.write_text("Transformer\n", encoding="utf-8")
+    asr = ["--model", "tiny-model", "--language", "english", "--device", "cpu",
+           "--compute-type", "int8", "--beam-size", "3", "--min-speakers", "2",
+           "--max-speakers", "4", "--hotwords", str(hotwords), "--glossary", "g.toml"]
+    commands = [["serve", "--inbox", str(tmp_path), "--port", "4999"],
+                ["scan", "--inbox", str(tmp_path), "--retry-failed"],
+                ["backfill", str(tmp_path), "--workers", "1"]]
+    for command in commands:
+        options = options_from(build_parser().parse_args([*command, *asr]))
+        assert (options.asr.model, options.asr.language, options.asr.compute_type,
+                options.asr.beam_size) == ("tiny-model", "en", "int8", 3), command
+        assert (options.diarization.min_speakers, options.diarization.max_speakers) == (2, 4)
+        assert options.text.hotwords_file == hotwords
+        assert options.text.glossary_paths == (Path("g.toml"),)
+        assert options.details.language == "en"
+
+    inbox = tmp_path / "inbox"
+    _drop(inbox, "talk.vtt")
+    given = options_from(build_parser().parse_args(["scan", "--inbox", str(inbox), *asr]))
+    seen: list[Options] = []
+    scan(inbox, given, lambda source, options: seen.append(options))
+    assert seen[0].asr == given.asr and seen[0].diarization == given.diarization
+    assert seen[0].text == given.text and seen[0].details.language == "en"
