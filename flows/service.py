@@ -72,6 +72,7 @@ class ScanReport:
     failed: dict[str, str] = field(default_factory=dict)  # source -> stage and reason
     known_failures: int = 0  # failed before, unchanged since: not tried again
     fetched: list[str] = field(default_factory=list)  # downloaded from the feed
+    feed_error: str = ""  # the feed could not be read: the inbox is still scanned
 
 
 # ------------------------------------------------------------------ the inbox
@@ -316,7 +317,12 @@ def scan(
     inbox, state_path = Path(inbox), state_dir(Path(inbox), state)
     report = ScanReport()
     if feed:
-        report.fetched = [str(p) for p in fetch(feed, inbox)]
+        try:
+            report.fetched = [str(p) for p in fetch(feed, inbox)]
+        except (KikigakiError, OSError) as error:
+            report.feed_error = error.one_line() if isinstance(error, KikigakiError) \
+                else f"{feed}: {error}"
+            log.warning("the feed was not read: %s", report.feed_error)
     pending = pending_items(inbox, state_path, retry_failed=retry_failed)
     report.unchanged, report.known_failures = pending.unchanged, pending.known_failures
     report.new = [str(item.source) for item in pending.items]
@@ -357,6 +363,8 @@ def summary(report: ScanReport) -> str:
     parts = [f"{len(report.new)} new" + (f" ({names(report.new)})" if report.new else "")]
     if report.fetched:
         parts.append(f"{len(report.fetched)} fetched from the feed")
+    if report.feed_error:
+        parts.append(f"feed not read ({report.feed_error})")
     parts.append(f"published {len(report.published)}"
                  + (f" ({names(report.published)})" if report.published else ""))
     if report.failed:

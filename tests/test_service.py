@@ -203,3 +203,13 @@ def test_serve_scan_and_backfill_take_the_transcription_options(tmp_path: Path) 
     scan(inbox, given, lambda source, options: seen.append(options))
     assert seen[0].asr == given.asr and seen[0].diarization == given.diarization
     assert seen[0].text == given.text and seen[0].details.language == "en"
+
+
+def test_a_feed_that_cannot_be_read_leaves_the_inbox_scan_going(tmp_path: Path) -> None:
+    inbox, site = tmp_path / "inbox", tmp_path / "site"
+    _drop(inbox, "talk.vtt")
+    missing = (tmp_path / "no-such-feed.xml").as_uri()
+    report = scan(inbox, _options(site), lambda source, options: None, feed=missing)
+    assert report.published == [str(inbox / "talk.vtt")]
+    assert "no-such-feed.xml" in report.feed_error
+    assert "feed not read" in summary(report)
