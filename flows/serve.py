@@ -5,7 +5,9 @@ this inbox's deployment left Running, Pending or Cancelling by a serve that died
 marked Crashed (Cancelled) and so give back the deployment's concurrency slot; late runs
 left scheduled meanwhile are cancelled, and one scan runs at once. Then the schedule
 runs. Stopping serve (SIGINT, SIGTERM) cancels the run in flight (its process is
-stopped, the run marked Cancelled, the slot released) before the server stops.
+stopped, the run marked Cancelled, the slot released) before the server stops; the
+stopping marker (:func:`flows.service.stopping_marker`) keeps the episode it was on
+from being recorded as failed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.local_server import DEFAULT_PORT, prefect_api
-from flows.service import scan_inbox, state_dir
+from flows.service import scan_inbox, state_dir, stopping_marker
 from kikigaki.errors import KikigakiError
 from pipeline.options import Options
 
@@ -54,11 +56,15 @@ def serve_inbox(
     parameters = {"inbox": inbox, "options": options, "feed": feed, "state": state,
                   "announce": True}
     with serve_lock(state_path), prefect_api(state_path / "prefect", port) as url:
+        stopping_marker(state_path).unlink(missing_ok=True)  # left by a serve killed stopping
         say(f"serve: Prefect UI at {url.removesuffix('/api')} (API {url}); scanning "
             f"{inbox} now, then {_when(schedule)}; Ctrl-C to stop")
         deployment = scan_inbox.to_deployment(
             name=name, parameters=parameters, concurrency_limit=1, **schedule)
-        asyncio.run(_serve(deployment, inbox, say))
+        try:
+            asyncio.run(_serve(deployment, inbox, state_path, say))
+        finally:
+            stopping_marker(state_path).unlink(missing_ok=True)
 
 
 def _when(schedule: dict[str, Any]) -> str:
@@ -67,7 +73,8 @@ def _when(schedule: dict[str, Any]) -> str:
     return f"on cron {schedule['cron']!r}"
 
 
-async def _serve(deployment: Any, inbox: Path, say: Callable[[str], None]) -> None:
+async def _serve(deployment: Any, inbox: Path, state: Path,
+                 say: Callable[[str], None]) -> None:
     from prefect import get_client
     from prefect.runner import Runner
 
@@ -88,6 +95,7 @@ async def _serve(deployment: Any, inbox: Path, say: Callable[[str], None]) -> No
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({running, stopped}, return_when=asyncio.FIRST_COMPLETED)
     say("serve: stopping: cancelling the run in flight …")
+    stopping_marker(state).touch()  # what fails now is not the episode's fault
     with contextlib.suppress(Exception):
         await runner.cancel_all(state_msg="kikigaki serve was stopped")
         async with get_client() as client:

@@ -73,6 +73,7 @@ class ScanReport:
     known_failures: int = 0  # failed before, unchanged since: not tried again
     fetched: list[str] = field(default_factory=list)  # downloaded from the feed
     feed_error: str = ""  # the feed could not be read: the inbox is still scanned
+    interrupted: list[str] = field(default_factory=list)  # stopped with serve: next scan
 
 
 # ------------------------------------------------------------------ the inbox
@@ -80,6 +81,13 @@ class ScanReport:
 
 def state_dir(inbox: Path, state: Path | None = None) -> Path:
     return state or inbox / STATE_DIR_NAME
+
+
+def stopping_marker(state: Path) -> Path:
+    """Present while ``kikigaki serve`` stops its scan: an episode that fails meanwhile
+    failed because it was stopped (Prefect's cancel turns into odd errors inside the
+    run), so it is not recorded as failed but left for the next scan."""
+    return state / "serve.stopping"
 
 
 def _digest(path: Path) -> str:
@@ -333,6 +341,10 @@ def scan(
                 log.info("%s: another run is working on it; next round", item.source)
                 continue
             failure = _process(item, options, run_episode)
+            if failure and stopping_marker(state_path).exists():
+                report.interrupted.append(str(item.source))
+                log.info("%s: stopped with serve; the next scan does it", item.source)
+                break
             record(state_path, item, failure)
         if failure:
             report.failed[str(item.source)] = failure
@@ -372,6 +384,8 @@ def summary(report: ScanReport) -> str:
         parts.append(f"failed {len(report.failed)} ({reasons})")
     if report.busy:
         parts.append(f"busy {len(report.busy)} ({names(report.busy)})")
+    if report.interrupted:
+        parts.append(f"stopped {len(report.interrupted)} ({names(report.interrupted)})")
     parts.append(f"unchanged {report.unchanged}")
     if report.known_failures:
         parts.append(f"{report.known_failures} failed before and unchanged "

@@ -17,6 +17,7 @@ from flows.service import (
     scan,
     scan_inbox,
     state_dir,
+    stopping_marker,
     summary,
 )
 from pipeline.options import Options, PublishOptions
@@ -213,3 +214,20 @@ def test_a_feed_that_cannot_be_read_leaves_the_inbox_scan_going(tmp_path: Path) 
     assert report.published == [str(inbox / "talk.vtt")]
     assert "no-such-feed.xml" in report.feed_error
     assert "feed not read" in summary(report)
+
+
+def test_an_episode_stopped_with_serve_is_not_recorded_as_failed(tmp_path: Path) -> None:
+    inbox, site = tmp_path / "inbox", tmp_path / "site"
+    _drop(inbox, "talk.vtt")
+    _drop(inbox, "later.vtt")
+    stopping_marker(state_dir(inbox)).parent.mkdir(parents=True)
+    stopping_marker(state_dir(inbox)).touch()  # serve is cancelling this scan
+
+    def cancelled(source: Path, options: Options) -> None:
+        raise ValueError("Task run is not set")  # what Prefect's cancel turned into
+
+    report = scan(inbox, _options(site), cancelled)
+    assert not report.failed and len(report.interrupted) == 1  # and no more were started
+    assert "stopped 1" in summary(report)
+    stopping_marker(state_dir(inbox)).unlink()
+    assert len(scan(inbox, _options(site), lambda source, options: None).published) == 2
