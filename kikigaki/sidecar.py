@@ -8,6 +8,7 @@ transcript (``episode.mp3`` → ``episode.kikigaki.toml``)::
     SPEAKER_01 = "山田"
     [chapters]                              # chapter number (from 1) → title
     1 = "オープニング"
+    keep = ["予想市"]                       # words the homophone stage must leave alone
     [[term]]                                # glossary additions, as in a glossary file
     canonical = "ZENKEI AI FORUM"
     misheard = ["全系AIフォーラム"]
@@ -23,7 +24,7 @@ from kikigaki.document import Episode, Speaker
 from kikigaki.errors import InputError
 
 SIDECAR_SUFFIX = ".kikigaki.toml"
-_KEYS = {"speaker_names", "speakers", "chapters", "term"}
+_KEYS = {"speaker_names", "speakers", "chapters", "keep", "term"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Sidecar:
     chapter_titles: tuple[tuple[int, str], ...] = ()  # (number from 1, title)
     terms: tuple[dict, ...] = field(default=(), hash=False)  # raw [[term]] tables
     source: str = ""
+    keep: tuple[str, ...] = ()  # surface forms the homophone stage leaves as they are
 
 
 def sidecar_path_for(source: Path) -> Path:
@@ -63,10 +65,13 @@ def _sidecar(data: dict, path: Path) -> Sidecar:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InputError(path, f"has unknown keys {unknown}",
-                         "use speaker_names, [speakers], [chapters] and [[term]]")
+                         "use speaker_names, keep, [speakers], [chapters] and [[term]]")
     names = data.get("speaker_names", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise InputError(path, "speaker_names must be a list of names", 'write ["A", "B"]')
+    keep = data.get("keep", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) and k.strip() for k in keep):
+        raise InputError(path, "keep must be a list of words", 'write keep = ["word", ...]')
     speakers = _string_table(data.get("speakers", {}), "speakers", path)
     chapters = _string_table(data.get("chapters", {}), "chapters", path)
     titles = []
@@ -79,7 +84,7 @@ def _sidecar(data: dict, path: Path) -> Sidecar:
     if not isinstance(terms, list):
         raise InputError(path, "'term' must be an array of tables", "write [[term]]")
     return Sidecar(tuple(n.strip() for n in names), speakers, tuple(sorted(titles)),
-                   tuple(terms), str(path))
+                   tuple(terms), str(path), tuple(k.strip() for k in keep))
 
 
 def _string_table(table: object, name: str, path: Path) -> tuple[tuple[str, str], ...]:
