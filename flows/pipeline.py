@@ -18,6 +18,7 @@ from kikigaki.sidecar import Sidecar, apply_sidecar
 from postprocess.annotate import annotate
 from postprocess.fillers import remove_fillers
 from postprocess.glossary import Glossary
+from postprocess.homophones import correct_homophones
 from postprocess.normalize import normalize
 from postprocess.paragraphs import group_paragraphs
 from postprocess.sentences import split_into_sentences
@@ -47,8 +48,11 @@ def text_stages(
     episode: Episode, glossary: Glossary, related: Sequence[CollectionDocument],
     *, keep_fillers: bool = False, sidecar: Sidecar | None = None,
 ) -> Episode:
-    """Fillers, terms, sentences, topics, the sidecar's edits and annotations."""
+    """Fillers, terms, everyday words, sentences, topics, the sidecar's edits and
+    annotations."""
     episode = correct_terms(remove_fillers(episode, keep=keep_fillers), glossary)
+    episode = correct_homophones(episode, glossary=glossary,
+                                 keep=sidecar.keep if sidecar is not None else ())
     episode = group_paragraphs(segment_topics(split_into_sentences(episode)))
     if sidecar is not None:
         episode = apply_sidecar(episode, sidecar)

@@ -72,7 +72,7 @@ GLOSSARY_COUNT = 1_000_000  # glossary terms are always among the candidates tri
 
 @dataclass(frozen=True)
 class HomophoneSettings:
-    margin: float = 3.0  # log10: the candidate must be this much more likely
+    margin: float = 5.0  # log10: the candidate must be this much more likely
     per_distance: float = 1.0  # and this much more per unit of sound distance
     prior_weight: float = 0.25  # share of the context-free frequency gain discounted
     max_distance: float = 1.0  # a consonant or a vowel changed, added or dropped
@@ -203,6 +203,18 @@ def glossary_index(glossary: Glossary) -> SoundIndex:
             if _KANJI.search(writing) and _KATAKANA_READING.fullmatch(reading):
                 phrases.append(Phrase(writing, reading, writing, GLOSSARY_COUNT, GLOSSARY))
     return SoundIndex.from_phrases(phrases)
+
+
+def repeated_words(text: str, times: int = 2) -> list[str]:
+    """Words with a kanji that ``text`` uses at least ``times`` times. A speaker's own
+    vocabulary (自己回帰 in a talk on language models) recurs, while a mishearing of an
+    everyday word is a slip: what recurs is left alone (the model, trained on debates and
+    chat, does not know a talk's technical words)."""
+    counts: dict[str, int] = {}
+    for m in tokenize(text):
+        if len(m.surface) >= 2 and _KANJI.search(m.surface):
+            counts[m.surface] = counts.get(m.surface, 0) + 1
+    return [w for w, n in counts.items() if n >= times]
 
 
 def protected_spans(text: str, glossary: Glossary, keep: Sequence[str] = ()
@@ -508,10 +520,11 @@ def correct_homophones(
     model = model or load_model()
     confidences = segment_confidences(episode)
     terms = (glossary_index(glossary),)
+    repeated = repeated_words("\n".join(s.text for s in episode.segments))
     segments: list[Segment] = []
     corrections = list(episode.corrections)
     for i, segment in enumerate(episode.segments):
-        protected = protected_spans(segment.text, glossary, keep)
+        protected = protected_spans(segment.text, glossary, (*keep, *repeated))
         fixes = find_fixes(segment.text, model, settings, protected=protected,
                            confidence=confidences[i], extra_indexes=terms)
         segments.append(segment.model_copy(update={"text": apply_fixes(segment.text, fixes)}))

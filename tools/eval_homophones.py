@@ -445,7 +445,7 @@ def seeds_run(settings: HomophoneSettings) -> None:
     from flows.collection import load_collection
     from postprocess.fillers import remove_fillers
     from postprocess.glossary import default_glossary
-    from postprocess.homophones import correct_homophones, protected_spans
+    from postprocess.homophones import correct_homophones, protected_spans, repeated_words
     from postprocess.normalize import normalize
     from postprocess.terms import correct_terms
     from transcribe.readers import read_transcript
@@ -453,12 +453,14 @@ def seeds_run(settings: HomophoneSettings) -> None:
     glossary = default_glossary()
     model = load_model()
     terms = (glossary_index(glossary),)
+    total = 0
     for document in load_collection(REPO / "seeds"):
         count = 0
+        repeated = repeated_words(document.text)
         for block in document.blocks:
             if block.kind == "preformatted":
                 continue
-            protected = protected_spans(block.text, glossary)
+            protected = protected_spans(block.text, glossary, repeated)
             for fix in select_fixes(score_candidates(block.text, model, settings,
                                                      protected=protected,
                                                      extra_indexes=terms), settings):
@@ -467,6 +469,8 @@ def seeds_run(settings: HomophoneSettings) -> None:
                       f"({fix.score:+.1f}, d={fix.distance}) "
                       f"…{block.text[max(0, fix.start - 12) : fix.end + 12]}…")
         print(f"{document.doc_id}: {count} changes")
+        total += count
+    print(f"collection documents: {total} changes")
     episode = normalize(read_transcript(REPO / "seeds" / "002_d502b1dd49aa2187.txt"))
     episode = correct_terms(remove_fillers(episode), glossary)
     corrected = correct_homophones(episode, glossary=glossary, settings=settings)
