@@ -273,12 +273,12 @@ def _trials(stretches: Sequence[_Stretch], indexes: Sequence[SoundIndex],
         queries, phrases, apart = index.lookup(keys, near)
         stretch_of = owner[queries]
         counts = index.counts[phrases].astype(np.int64)
-        # the same sound first, then the most frequent; a few times more than will be
+        # the same sound first, then the most frequent; twice as many as will be
         # tried, as some are refused
         order = np.lexsort((-counts, apart, stretch_of))
         stretch_of, phrases, apart = stretch_of[order], phrases[order], apart[order]
         first = np.searchsorted(stretch_of, stretch_of)
-        top = (np.arange(len(order)) - first) < 4 * settings.max_candidates
+        top = (np.arange(len(order)) - first) < 2 * settings.max_candidates
         for stretch, phrase, rank in zip(stretch_of[top].tolist(), phrases[top].tolist(),
                                          apart[top].tolist(), strict=True):
             options[stretch].append((rank, index, phrase))
