@@ -8,15 +8,19 @@ texts are scored by a character n-gram model (:mod:`postprocess.charlm`) over th
 changed characters and the few after them. A phrase replaces the stretch only when the
 model prefers it by a wide margin::
 
-    log10 P(text with the phrase) - log10 P(text) >= margin + per_distance * distance
+    delta - prior_weight * prior - per_distance * distance >= margin
 
-where ``distance`` is how far apart the two sound (0 for the same reading). 「一斉を風靡」
-becomes 「一世を風靡」, 「日本王を話す」 「日本語を話す」.
+where ``delta`` is log10 P(text with the phrase) - log10 P(text), ``prior`` the same for
+the two strings alone (how much more common the phrase is anyway) and ``distance`` how
+far apart the two sound (0 for the same reading): 「彼は日本王を勉強している」 becomes
+「彼は日本語を勉強している」. The shipped margin (5) is strict: the model knows debates
+and chat, not a talk's technical words (see ``postprocess/models/README.md``).
 
 Never touched: glossary terms (any writing of a term), the ``keep`` forms (a sidecar's
-``keep = [...]``), names and numbers (Sudachi proper nouns and numerals), words inside
-「」 or 『』 (titles and quotations), Latin text and digits. A phrase is never replaced by a
-name, nor by a spelling of the same word (わかる/分かる: same normalised form).
+``keep = [...]``), words with a kanji the episode uses twice or more (a speaker's own
+vocabulary), names and numbers (Sudachi proper nouns and numerals), words inside 「」 or
+『』 (titles and quotations), kana, Latin text and digits. A phrase is never replaced by
+a name, by kana, nor by a spelling of the same word (わかる/分かる: same normalised form).
 
 Audio: when the episode carries Whisper's words with their probabilities, each character
 of a segment gets the probability of the word it came from (see :func:`char_confidence`):

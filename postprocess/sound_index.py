@@ -4,14 +4,15 @@ one mora apart.
 A reading (katakana) becomes a *sound key*: one token per consonant and vowel, with what
 hearing does not settle left out (a long vowel, ッ, a vowel that only lengthens the one
 before: コウコウ and ココ, イッセイ and イセイ are the same key). Two keys are compared by
-the edit distance of ``postprocess.terms`` (near consonants and vowels cost half).
+an edit distance in which a voiced/voiceless pair or ン costs half (``sound_distance``).
 
 The index holds the phrases of the language model's training text (one to three Sudachi
-morphemes with a kanji, seen often enough) and the glossary's kanji terms. For lookup,
-each key is coarsened (voicing ignored: k/g, s/z, t/d, h/b/p...) and hashed, whole and
-with each token deleted, so that one lookup finds the phrases whose coarse keys are equal
-or one token apart (substitution, insertion or deletion, as in SymSpell); the exact
-distance is measured afterwards, only for the candidates that matter.
+morphemes with a kanji, seen often enough) and, built at run time, the glossary's kanji
+terms. For lookup, each key becomes one coarse symbol per mora (voicing ignored: k/g,
+s/z, t/d, h/b/p...), hashed whole and with each mora deleted, so that one lookup finds
+the phrases whose symbols are equal or one mora apart (substituted, inserted or deleted,
+as in SymSpell); the exact distance is measured afterwards, only for the candidates the
+language model prefers.
 """
 
 from __future__ import annotations
