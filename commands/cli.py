@@ -129,8 +129,16 @@ def _resolved(options: Options) -> Options:
                      hotwords_file=text.hotwords_file.resolve() if text.hotwords_file else None,
                      collection_dir=text.collection_dir.resolve() if text.collection_dir
                      else None),
-        publish=replace(publish, out=publish.out.resolve()),
+        publish=replace(publish, out=publish.out.resolve(),
+                        show_image=_resolved_file(publish.show_image)),
     )
+
+
+def _resolved_file(value: str | None) -> str | None:
+    """A file's absolute path; a URL (or nothing) as it is."""
+    if not value or value.startswith(("http://", "https://")):
+        return value
+    return str(Path(value).resolve())
 
 
 def _backfill(args: argparse.Namespace) -> int:

@@ -69,7 +69,8 @@ def _add_text(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--collection", type=Path, default=None,
-        help="folder of the collection's documents to publish beside (the shipped seeds/)",
+        help="folder of documents to publish beside, e.g. the shipped seeds/ (default: the "
+        "ones the site already has; none for a new site)",
     )
     command.add_argument(
         "--llm", metavar="URL",
@@ -80,6 +81,11 @@ def _add_text(command: argparse.ArgumentParser) -> None:
         "--base-url",
         help="where the site will be served, for the absolute links of its RSS feed "
         "(default: the last one given for this site, else http://localhost:8000/)",
+    )
+    command.add_argument(
+        "--show-image", metavar="URL|FILE",
+        help="the show's artwork for the feed (a URL, or a JPEG/PNG file copied into the "
+        "site; default: the last one given for this site)",
     )
 
 

@@ -53,7 +53,8 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def _pages(site: Path) -> list[Path]:
-    return sorted(site.rglob("*.html"))
+    """The site's pages (not the episodes' HTML transcripts, which are files to fetch)."""
+    return sorted(p for p in site.rglob("*.html") if p.name != "transcript.html")
 
 
 def _tree(page: Path):  # type: ignore[no-untyped-def]
@@ -81,7 +82,7 @@ def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
         for name in (
             "index.html",
             "transcript.txt",
-            "transcript.json",
+            "transcript.html",  # no JSON: the last chapter has no times
             "episode.json",
             "show-notes.md",
             "captions.vtt",
@@ -90,6 +91,7 @@ def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
         )
     }
     expected |= {doc.href for doc in collection}
+    expected |= {"collection.json"}  # the documents, for the next run without --collection
     assert files == expected
 
 
@@ -139,11 +141,22 @@ def test_episode_json_ld_is_a_podcast_episode(site: Path, episode: Episode) -> N
     assert data["datePublished"] == "2023-02-22"
     assert data["url"] == f"http://localhost:8000/{SLUG}/index.html"
     assert data["description"].startswith("Transformer を LSTM と比べて")
+    assert data["@id"] == f"http://localhost:8000/{SLUG}/index.html#episode"
     assert data["partOfSeries"] == {
         "@type": "PodcastSeries",
+        "@id": "http://localhost:8000/#series",
         "name": "ZENKEI AI ポッドキャスト",
+        "url": "http://localhost:8000/index.html",
         "webFeed": "http://localhost:8000/feed.xml",
     }
+    assert data["episodeNumber"] == 2  # S38E02
+    assert data["partOfSeason"] == {
+        "@type": "PodcastSeason", "seasonNumber": 38,
+        "partOfSeries": {"@id": "http://localhost:8000/#series"},
+    }
+    people = ("市來", "ゲスト\"'&", "ゲスト")
+    assert data["actor"] == [{"@type": "Person", "name": name} for name in people]
+    assert data["mentions"] == [{"@type": "Person", "name": "Andrej Karpathy"}]
     assert data["associatedMedia"] == [
         {
             "@type": "MediaObject",
@@ -152,7 +165,7 @@ def test_episode_json_ld_is_a_podcast_episode(site: Path, episode: Episode) -> N
             "encodingFormat": "text/plain",
         }
     ]  # no audio in this site: no AudioObject
-    assert "timeRequired" not in data  # no duration known
+    assert "duration" not in data and "timeRequired" not in data  # no duration known
 
 
 def test_every_page_links_the_feed(site: Path) -> None:
@@ -245,10 +258,10 @@ def test_index_groups_documents_by_kind(site: Path, collection: list[CollectionD
         for section in tree.iter("section")
         if section.get("class") == "listing-group"
     }
-    assert list(groups) == ["資料", "スライド", "配信ページ"]
+    assert list(groups) == ["文書", "スライド", "配信ページ"]
     assert groups["スライド"] == ["docs/003_8da7d8b9ee6daeee/index.html"]
     assert groups["配信ページ"] == ["docs/002_d502b1dd49aa2187/index.html"]
-    documents = groups["資料"]
+    documents = groups["文書"]
     assert sorted(documents) == sorted(
         d.href for d in collection if d.kind == "document"
     )
@@ -345,8 +358,10 @@ def test_list_items_nest_under_the_item_before_them() -> None:
 # --------------------------------------------------------------------------- transcripts
 
 
-def test_transcript_json_is_podcasting_2_0(site: Path, episode: Episode) -> None:
-    document = json.loads((site / SLUG / "transcript.json").read_text(encoding="utf-8"))
+def test_transcript_json_is_podcasting_2_0(collection: list[CollectionDocument]) -> None:
+    episode = episode_factory.timed_episode()
+    files = render_episode_files(episode, collection)
+    document = json.loads(files["transcript.json"])
     assert document["version"] == "1.0.0"
     segments = document["segments"]
     assert [s["body"] for s in segments] == [s.text for s in episode.sentences]
@@ -356,7 +371,24 @@ def test_transcript_json_is_podcasting_2_0(site: Path, episode: Episode) -> None
         "endTime": 3.2,
         "body": episode.sentences[0].text,
     }
-    assert segments[-1] == {"body": episode.sentences[-1].text}  # untimed, no speaker
+    assert segments[-1] == {"startTime": 30.0, "endTime": 32.0,
+                            "body": episode.sentences[-1].text}  # no speaker known
+
+
+def test_a_partly_timed_transcript_is_html_and_text_not_json(site: Path) -> None:
+    """The JSON format's segments need times: without them for every sentence, the
+    transcript is offered as HTML (times where known) and plain text."""
+    assert not (site / SLUG / "transcript.json").exists()
+    text = (site / SLUG / "transcript.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(text)
+    tree = _tree(site / SLUG / "transcript.html")
+    body = tree.find("body")
+    assert body is not None
+    tags = [e.tag for e in body]
+    assert tags[:3] == ["cite", "time", "p"] and tags.count("p") == 5  # the 5 paragraphs
+    assert [e.text for e in body.iter("cite")] == ["市來:", "ゲスト\"'&:", "市來:", "ゲスト\"'&:"]
+    assert [e.text for e in body.iter("time")] == ["0:00", "0:06", "0:14", "0:21"]  # timed
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
 def test_transcript_txt_has_one_sentence_per_line(site: Path, episode: Episode) -> None:
@@ -378,7 +410,7 @@ def test_untimed_episode_without_sentences_still_renders(
     assert set(files) == {
         "index.html",
         "transcript.txt",
-        "transcript.json",
+        "transcript.html",
         "episode.json",
         "show-notes.md",
     }
