@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_episode(transcribe)
     _add_text(transcribe)
     _add_service(commands)
+    preview = commands.add_parser(
+        "preview", help="serve the published site on localhost, with byte ranges so the "
+        "player seeks (Ctrl+C to stop)",
+    )
+    preview.add_argument("--out", type=Path, default=Path("site"), help="site folder (site/)")
+    preview.add_argument("--port", type=int, default=8000, help="port on localhost (8000)")
     _add_filters(commands)
     _add_eval(commands)
     return parser

@@ -8,20 +8,23 @@ unless an episode of the same slug replaces them. Layout::
 
     index.html  style.css  kikigaki.js  favicon.svg  .kikigaki-site
     collection.json                  the documents published beside (the next run's default)
+    show-image.<ext>                 the show's artwork, when given as a file
     feed.xml                         RSS 2.0 + Podcasting 2.0 feed of the episodes
     search.html                      site-wide search over every sentence and block
     search-index.js  search-index.json   its index (the script works from file:// too)
     docs/<doc_id>/index.html         each collection document, blocks anchored #b<n>
     <slug>/index.html                show notes, the transcript anchored #s<n>
     <slug>/audio.<ext>               the episode's audio, when it has one (a player page)
+    <slug>/cover.<ext>               the episode's artwork, when given as a file
     <slug>/transcript.txt            one sentence per line
-    <slug>/transcript.json           Podcasting 2.0 transcript JSON
+    <slug>/transcript.html           Podcasting 2.0 HTML transcript
+    <slug>/transcript.json           Podcasting 2.0 transcript JSON, when fully timed
     <slug>/episode.json              the whole Episode
     <slug>/show-notes.md
-    <slug>/captions.vtt …            timed files, for a timed transcript (publish.feed)
+    <slug>/captions.vtt …            timed files, for a timed transcript (publish.captions)
 
-``transcript.json`` gives ``startTime``/``endTime`` only for sentences whose times are known
-(a plain-text transcript has none), and ``speaker`` only when one is known.
+The transcripts are described in :mod:`publish.transcripts`, the feed in
+:mod:`publish.feed`, the structured data in :mod:`publish.schema_org`.
 
 An episode whose ``meta.audio`` names a readable file (or whose earlier copy is still in
 the site) gets the file copied beside its page and an ``<audio>`` player whose chapters
@@ -32,17 +35,16 @@ transcript, the site-wide search), and only episode pages and the search page lo
 
 Feeds need absolute links: ``base_url`` is where the site will be served
 (``--base-url``). Without one, the last one used for this site (kept in its marker file)
-or the placeholder :data:`DEFAULT_BASE_URL` is used: ``python3 -m http.server -d site``
-serves the site there. Each episode page carries its schema.org ``PodcastEpisode`` as
-JSON-LD (see :mod:`publish.feed`) and every page links the feed.
+or the placeholder :data:`DEFAULT_BASE_URL` is used: ``kikigaki preview`` serves the
+site there. The show's artwork (``--show-image``) is kept the same way. Each episode
+page carries its schema.org ``PodcastEpisode`` as JSON-LD and every page links the feed.
 
 A document that is the source of a published episode (the seed episode's own page) gets
 no page of its own: its address points to the episode (:mod:`publish.sources`), and the
 index and the search list it no more.
 
 A document page shows its blocks as recovered (:mod:`transcribe.readers.collection`):
-headings, lists
-nested as written, http(s) URLs as links, a table of contents when it has several
+headings, lists nested as written, http(s) URLs as links, a table of contents when it has several
 sections, and the episodes that point into it (listed at the top with the terms and the
 blocks they point to, and a ``↩`` link beside each such block). The index lists the
 episodes, then the documents grouped by kind, with their dates.

@@ -28,6 +28,7 @@ from publish.podcast import episode_numbers, iso_duration
 from publish.site import publish_site
 from tests import episode_factory
 from tests.conftest import EPISODE_SEED, REPO
+from transcribe.readers import read_transcript
 
 CLIP = REPO / "tests" / "fixtures" / "audio" / "common_voice_ja_38853932_16k.wav"
 SCHEMAS = REPO / "tests" / "fixtures" / "schemas"
@@ -493,3 +494,27 @@ def test_a_bad_show_image_is_one_line_before_running(
 
 # Bytes standing for an image: kikigaki copies artwork, it never decodes it.
 TINY_PNG = b"\x89PNG\r\n\x1a\n" + b"kikigaki test artwork"
+
+
+def test_a_host_page_that_names_its_audio_gives_the_enclosure(
+    tmp_path: Path, collection: list[CollectionDocument]
+) -> None:
+    """A re-cleaned episode page that shows its download link as text: the address is
+    read with the page and becomes the item's enclosure."""
+    url = "https://media.example.net/zenkei/s38e02.mp3?download=1"
+    page = EPISODE_SEED.read_text(encoding="utf-8").replace(
+        "ダウンロードは🎵こちら", f"ダウンロードは🎵こちら {url}"
+    )
+    source = tmp_path / "s38e02.txt"
+    source.write_text(page, encoding="utf-8")
+    episode = read_transcript(source)
+    assert episode.meta.audio == url
+    assert read_transcript(EPISODE_SEED).meta.audio is None  # the seed names none
+    out = tmp_path / "site"
+    publish_site(out, [episode], collection, base_url=BASE)
+    item = ET.parse(out / "feed.xml").getroot().find("channel/item")
+    assert item is not None
+    (enclosure,) = item.findall("enclosure")
+    assert (enclosure.get("url"), enclosure.get("type")) == (url, "audio/mpeg")
+    assert not list((out / "s38e02").glob("audio*"))  # linked, not copied
+    assert f'href="{html.escape(url)}"' in (out / "s38e02" / "index.html").read_text("utf-8")

@@ -11,14 +11,14 @@ import html5lib
 import pytest
 
 from kikigaki.document import Annotation, CollectionDocument, Episode, Segment
-from kikigaki.errors import PublishError
+from kikigaki.errors import InputError, PublishError
 from publish.document_page import block_views, linked_pieces, render_document_page
 from publish.episode_page import render_episode_files, sentence_pieces
 from publish.layout import episode_slug
 from publish.site import publish_site
 from publish.sitedir import SITE_MARKER
 from tests import episode_factory
-from tests.conftest import SEEDS
+from tests.conftest import EPISODE_SEED, SEEDS
 from transcribe.readers.collection import document_from_text, load_collection
 
 SLUG = "s38e02-test"
@@ -288,6 +288,10 @@ def test_document_page_lists_the_episodes_that_link_into_it(site: Path) -> None:
         [f"../../{SLUG}/index.html#t0", "#b1"],  # LSTM → the block explaining it
         [f"../../{SLUG}/index.html#t1", "#b4"],  # Transformer → its heading
     ]
+    # each place reads as itself: its first words and its section, or its heading
+    places = [[a.text for a in li.iter("a")][1] for li in entry.iter("li") if li is not entry]
+    assert places == ["「LSTM とは、長い系列の依存関係を学習できる再…」（LSTM のまとめ）",
+                      "Transformer との違い"]
     # the block itself links back to the episode's term (a heading does not: its name)
     block = next(e for e in tree.iter() if e.get("id") == "b1")
     refs = [a for a in block.iter("a") if a.get("class") == "block-ref"]
@@ -543,3 +547,76 @@ def test_concurrent_publishes_of_different_episodes_keep_both(
         list(pool.map(lambda e: publish_site(out, [e], collection), episodes))
     for slug in slugs:
         assert (out / slug / "index.html").is_file(), slug
+
+
+# --------------------------------------------------------------------------- the collection
+
+
+def test_the_episodes_own_page_points_to_its_show_notes(
+    tmp_path: Path, collection: list[CollectionDocument]
+) -> None:
+    """The seed episode re-cleaned beside the seeds: its host page is its source, so the
+    site has one place for it, the show notes."""
+    from transcribe.readers import read_transcript
+
+    episode = read_transcript(EPISODE_SEED)  # untimed, as the reader gives it
+    slug = EPISODE_SEED.stem
+    out = tmp_path / "site"
+    publish_site(out, [episode], collection)
+    pointer = out / "docs" / slug / "index.html"
+    html5lib.HTMLParser(strict=True).parse(pointer.read_text(encoding="utf-8"))
+    links = [a.get("href") for a in _tree(pointer).iter("a")]
+    assert f"../../{slug}/index.html" in links
+    text = pointer.read_text(encoding="utf-8")
+    assert "View all episodes" not in text and "未編集の草稿" not in text
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f"docs/{slug}/index.html" not in index and f"{slug}/index.html" in index
+    search = json.loads((out / "search-index.json").read_text(encoding="utf-8"))
+    hits = [p["href"] for p in search["pages"]
+            if any("ZENKEI AI FORUM" in item[2] for item in p["items"])]
+    assert hits == [f"{slug}/index.html"]  # one hit per place, not the raw page too
+
+
+def test_the_site_keeps_its_collection_for_the_next_run(
+    tmp_path: Path, collection: list[CollectionDocument]
+) -> None:
+    from pipeline.context import collection_documents
+    from pipeline.options import Options, PublishOptions, TextOptions
+
+    out = tmp_path / "site"
+    fresh = Options(publish=PublishOptions(out=out))
+    assert collection_documents(fresh) == []  # a new site: no documents, no seeds
+    publish_site(out, [episode_factory.episode(slug="ep")], collection)
+    assert collection_documents(fresh) == collection  # kept by the site
+    given = Options(publish=PublishOptions(out=out), text=TextOptions(collection_dir=SEEDS))
+    assert [d.doc_id for d in collection_documents(given)] == sorted(
+        p.stem for p in SEEDS.glob("*.txt")
+    )
+    (out / "collection.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match=r"collection\.json"):
+        collection_documents(fresh)
+
+
+def test_index_excerpts_are_the_documents_first_real_paragraph(site: Path) -> None:
+    tree = _tree(site / "index.html")
+    excerpts = {
+        entry.find("a").get("href"): entry.find("p[@class='entry-excerpt']").text
+        for entry in tree.iter("li") if entry.get("class") == "entry"
+    }
+    deck = excerpts["docs/003_8da7d8b9ee6daeee/index.html"]
+    assert deck.startswith("本論文では、遺伝的プログラミング")  # not a link title of slide 1
+    notes = excerpts["docs/001_3a8888a9d5ffff60/index.html"]
+    assert notes.startswith("日本語のimage-textペアを収集し")  # not the template's ※ note
+    lab = excerpts["docs/000_bc7f45b8dcf56d7a/index.html"]
+    assert not lab.startswith("Research: Lab のビジョン")  # not the title again
+
+
+def test_documents_without_groups_or_with_none_read_simply(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_site(out, [episode_factory.episode(slug="ep")], episode_factory.collection())
+    tree = _tree(out / "index.html")
+    headings = [h.text.strip() for h in tree.iter("h2")] + [h.text for h in tree.iter("h3")]
+    assert headings == ["エピソード", "資料"]  # one kind: no 「資料 › 文書」 heading under it
+    bare = tmp_path / "bare"
+    publish_site(bare, [episode_factory.episode(slug="ep")], [])
+    assert [h.text.strip() for h in _tree(bare / "index.html").iter("h2")] == ["エピソード"]
