@@ -9,7 +9,8 @@ always (:func:`publish.podcast.publication_date`), the description, the audio as
 ``podcast:transcript`` for each transcript file (:func:`publish.podcast.transcript_files`),
 ``podcast:chapters`` and a ``podcast:person`` for each host, guest and named speaker.
 
-Feeds need absolute links, so the feed takes the site's base URL.
+Feeds need absolute links, so the feed takes the site's base URL. The XML is written by
+the standard library's ElementTree (escaping, namespaces).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import email.utils
 import html
 import re
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from publish.podcast import (
@@ -46,6 +48,9 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _EPISODE_GUID_NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://kikigaki.invalid/episode")
 _Node = tuple[str, dict[str, str], "str | list[_Node]"]  # tag, attributes, text or children
+_NAMESPACES = {"podcast": PODCAST_NS, "itunes": ITUNES_NS, "atom": ATOM_NS}
+for _prefix, _uri in _NAMESPACES.items():
+    ET.register_namespace(_prefix, _uri)
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -102,9 +107,9 @@ def rss_feed(site: SiteInfo, episodes: Sequence[PublishedEpisode]) -> str:
         channel += [("pubDate", {}, newest), ("lastBuildDate", {}, newest)]
     if site.guid:
         channel.append(("podcast:guid", {}, podcast_guid(site.feed_url)))
-    namespaces = {"xmlns:podcast": PODCAST_NS, "xmlns:itunes": ITUNES_NS, "xmlns:atom": ATOM_NS}
-    root: _Node = ("rss", {"version": "2.0", **namespaces}, [("channel", {}, [*channel, *items])])
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(_xml(root)) + "\n"
+    root = _element(("rss", {"version": "2.0"}, [("channel", {}, [*channel, *items])]))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
 def _feed_item(site: SiteInfo, published: PublishedEpisode) -> _Node:
@@ -161,24 +166,23 @@ def _itunes(episode_id: str, duration: float | None, image: str) -> list[_Node]:
     return nodes
 
 
-def _xml(node: _Node, depth: int = 0) -> list[str]:
-    """One element, indented, as lines; text and attribute values escaped."""
+def _element(node: _Node, parent: ET.Element | None = None) -> ET.Element:
+    """One node as an ElementTree element (under ``parent``); ElementTree escapes."""
     tag, attributes, body = node
-    pad = "  " * depth
-    attrs = "".join(f' {name}="{_xml_attribute(value)}"' for name, value in attributes.items())
+    attrs = {_qualified(name): _XML_INVALID.sub("", value) for name, value in attributes.items()}
+    if parent is None:
+        element = ET.Element(_qualified(tag), attrs)
+    else:
+        element = ET.SubElement(parent, _qualified(tag), attrs)
     if isinstance(body, list):
-        if not body:
-            return [f"{pad}<{tag}{attrs}/>"]
-        inner = [line for child in body for line in _xml(child, depth + 1)]
-        return [f"{pad}<{tag}{attrs}>", *inner, f"{pad}</{tag}>"]
-    return [f"{pad}<{tag}{attrs}>{_xml_text(body)}</{tag}>"]
+        for child in body:
+            _element(child, element)
+    else:
+        element.text = _XML_INVALID.sub("", body)  # characters XML 1.0 cannot hold
+    return element
 
 
-def _xml_text(text: str) -> str:
-    text = _XML_INVALID.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _xml_attribute(value: str) -> str:
-    escaped = _xml_text(value).replace('"', "&quot;")
-    return escaped.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+def _qualified(name: str) -> str:
+    """``itunes:author`` as ElementTree's ``{namespace}author``."""
+    prefix, _, local = name.rpartition(":")
+    return f"{{{_NAMESPACES[prefix]}}}{local}" if prefix else name
