@@ -137,6 +137,7 @@ def backfill_flow(sources: list[Path], options: Options) -> BackfillResult:
     if result.episodes:
         publish = options.publish
         result.index = publish_site(
-            publish.out, result.episodes, collection_documents(options), publish.base_url
+            publish.out, result.episodes, collection_documents(options), publish.base_url,
+            show_image=publish.show_image,
         )
     return result

@@ -69,10 +69,14 @@ def stage_task(bound: BoundStage, episode: Episode, progress: Any = None) -> Epi
     return bound(episode, progress)
 
 
-@task(name="publish", **_IO_RETRIES)
-def publish_task(options: Options, episode: Episode, context: Context) -> Path:
-    publish = options.publish
-    return publish_site(publish.out, [episode], context.documents, publish.base_url)
+def publish(options: Options, episode: Episode, context: Context) -> Path:
+    """The site with ``episode`` published into it (the flow's task and a local run)."""
+    out = options.publish
+    return publish_site(out.out, [episode], context.documents, out.base_url,
+                        show_image=out.show_image)
+
+
+publish_task = task(name="publish", **_IO_RETRIES)(publish)
 
 
 @dataclass
@@ -150,9 +154,7 @@ def run_locally(source: Path, options: Options) -> EpisodeResult:
             with progress.stage(bound.name) as run:
                 episode, run.cached = _cached_stage(store, bound, episode, progress, options)
         with progress.stage("publish"):
-            publish = options.publish
-            index = _with_io_retries(lambda: publish_site(
-                publish.out, [episode], context.documents, publish.base_url))
+            index = _with_io_retries(lambda: publish(options, episode, context))
     finally:
         progress.close()
     page = index.parent / episode_slug(episode) / "index.html"
