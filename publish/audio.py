@@ -1,10 +1,8 @@
-"""The episode's audio beside its page: copied once, hard-linked while unchanged."""
+"""The episode's audio beside its page: which file is copied there."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,40 +26,22 @@ def audio_file_name(audio: str) -> str:
     return AUDIO_STEM + (suffix if AUDIO_SUFFIX.match(suffix) else "")
 
 
-def audio_sources(out_dir: Path, episodes: Mapping[str, Episode]) -> dict[str, AudioSource]:
-    """Where each episode's audio comes from: ``meta.audio`` when that file is there, else
-    the copy an earlier publish left in the site. An episode with neither gets no player."""
+def audio_sources(out_dir: Path, episodes: Mapping[str, Episode],
+                  fresh: Set[str]) -> dict[str, AudioSource]:
+    """Where each episode's audio comes from: for an episode of this run (its slug in
+    ``fresh``) ``meta.audio`` when that file is there, else the copy an earlier publish
+    left in the site. A published ``episode.json`` is not trusted to name a file to copy.
+    An episode with neither gets no player."""
     sources: dict[str, AudioSource] = {}
     for slug, episode in episodes.items():
         if not episode.meta.audio:
             continue
         name = audio_file_name(episode.meta.audio)
-        for candidate in (Path(episode.meta.audio), out_dir / slug / name):
-            if candidate.is_file():
+        candidates = [out_dir / slug / name]
+        if slug in fresh:
+            candidates.insert(0, Path(episode.meta.audio))
+        for candidate in candidates:
+            if candidate.is_file() and not candidate.is_symlink():
                 sources[slug] = AudioSource(candidate, name)
                 break
     return sources
-
-
-def place_audio(source: AudioSource, destination: Path, previous: Path) -> None:
-    """Copy ``source`` to ``destination``, or hard-link the previous site's copy when it is
-    the same file (same size and modification time, which the copy preserves)."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if _unchanged(source.path, previous):
-        try:
-            os.link(previous, destination)
-            return
-        except OSError:
-            pass  # a file system without hard links: copy instead
-    shutil.copy2(source.path, destination)
-
-
-def _unchanged(source: Path, previous: Path) -> bool:
-    if not previous.is_file():
-        return False
-    if os.path.samefile(source, previous):
-        return True
-    mine, theirs = source.stat(), previous.stat()
-    return mine.st_size == theirs.st_size and mine.st_mtime_ns == theirs.st_mtime_ns
-
-
