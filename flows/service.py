@@ -76,10 +76,15 @@ def _digest(path: Path) -> str:
 
 
 def _candidates(inbox: Path) -> Iterator[Path]:
+    """Regular files of the inbox; a link (to a file elsewhere, or to one inside) is not
+    an episode the user dropped in, and is never published."""
     now = time.time()
+    root = inbox.resolve()
     for path in sorted(inbox.rglob("*")):
         relative = path.relative_to(inbox)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        if path.is_symlink() or not path.resolve().is_relative_to(root):
             continue
         if path.name.endswith(SIDECAR_SUFFIX) or path.name.endswith(".partial"):
             continue

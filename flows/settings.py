@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+import tempfile
+from pathlib import Path
 
 LOCAL_DEFAULTS = {
     # The temporary local server's telemetry heartbeat races the flow for its SQLite
@@ -51,6 +54,7 @@ _DROP_REPORTED = _DropReportedFailures()
 
 
 def apply_local_defaults(*, verbose: bool = False) -> None:
+    _writable_prefect_home()
     for name, value in LOCAL_DEFAULTS.items():
         if verbose and name == "PREFECT_LOGGING_LEVEL":
             continue
@@ -61,3 +65,25 @@ def apply_local_defaults(*, verbose: bool = False) -> None:
             logger.removeFilter(_DROP_REPORTED)
         else:
             logger.addFilter(_DROP_REPORTED)
+
+
+def _writable_prefect_home() -> None:
+    """Prefect keeps its database and results in ``PREFECT_HOME`` (``~/.prefect``). A
+    read-only HOME, or a HOME that is a file, would fail once the run has started, in
+    hundreds of lines: use a temporary folder for this run instead, and say so."""
+    try:
+        home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    except RuntimeError:  # no HOME and no user entry
+        home = None
+    try:
+        if home is None:
+            raise PermissionError(0, "no home folder")
+        home.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=home).close()
+        return
+    except OSError as error:
+        fallback = tempfile.mkdtemp(prefix="kikigaki-prefect-")
+        reason = error.strerror or type(error).__name__
+        print(f"kikigaki: warning: {home} cannot be written ({reason}); Prefect keeps this "
+              f"run's state in {fallback}", file=sys.stderr)
+        os.environ["PREFECT_HOME"] = fallback

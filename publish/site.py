@@ -98,12 +98,12 @@ def publish_site(
     (InputError for a base URL that is not an absolute http(s) URL).
     """
     out_dir = Path(out_dir)
+    check_site_dir(out_dir)  # a site a killed run left half-moved passes, to be finished
     with exclusive(out_dir):  # another run's episodes must not be lost between read and swap
         try:
-            recover(out_dir)  # what a run killed mid-publish left
+            recover(out_dir)
         except OSError as error:
             raise _unwritable(out_dir, error) from error
-        check_site_dir(out_dir)
         return _publish(out_dir, episodes, collection, base_url)
 
 
