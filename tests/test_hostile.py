@@ -101,6 +101,12 @@ in or beside the site.
                                  not a number, javascript:
 46  prefect_home_unwritable      PREFECT_HOME under a file        a temporary one, one
                                                                   warning line
+47  flow_parameters_bounded      a 15 KB transcript through the   the flow run's parameters
+                                 flow                             are the source and the
+                                                                  options only (no Episode)
+48  small_options                punctuate --max-sentence-chars   refused by the parser;
+                                 0; eval der --collar nan/inf;    RTTM: "is not a number"
+                                 an RTTM time nan/inf
 ==  ===========================  ===============================  ==========================
 """
 

@@ -1,12 +1,13 @@
 """Hostile inputs beyond the transcript: settings files that are pipes, devices or absurd
 TOML, odd characters in every format, odd file names, inbox links, a broken environment.
 
-The cases are numbered in the table at the top of ``tests/test_hostile.py`` (37-46). Each
+The cases are numbered in the table at the top of ``tests/test_hostile.py`` (37-48). Each
 refusal is one line before Prefect starts, and nothing is written.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -197,3 +198,54 @@ def test_unwritable_prefect_home_falls_back_with_a_warning(
     assert len(err) == 1 and err[0].startswith("kikigaki: warning: ") and str(fallback) in err[0]
     fallback.rmdir()
 
+
+
+# --------------------------------------------------------------------------- 47 long episodes
+
+
+def test_no_flow_parameter_grows_with_the_episode(prefect_harness: None, tmp_path: Path) -> None:
+    """A long transcript once failed at publishing: the Episode was a sub-flow's parameter
+    (Prefect caps them at 512 KB). Every flow run of an episode carries only the source
+    path and the options, whatever the episode's size."""
+    from prefect.client.orchestration import get_client
+
+    from flows.episode import process_episode
+    from pipeline.options import Options, PublishOptions
+
+    path = tmp_path / "talk.txt"
+    path.write_text(SAMPLE_TEXT * 150, encoding="utf-8")  # about 15 KB of text
+    options = Options(publish=PublishOptions(out=tmp_path / "site"), show_progress=False)
+    state = process_episode(path, options, return_state=True)
+    assert state.is_completed()
+    episode_json = (tmp_path / "site" / "talk" / "episode.json").stat().st_size
+    with get_client(sync_client=True) as client:
+        runs = [run for run in client.read_flow_runs(limit=200)
+                if str(path) in json.dumps(run.parameters, default=str)]
+    assert [run.id for run in runs] == [state.state_details.flow_run_id]
+    assert set(runs[0].parameters) == {"source", "options"}
+    assert len(json.dumps(runs[0].parameters, default=str)) * 20 < episode_json
+
+
+# --------------------------------------------------------------------------- 48 small options
+
+
+@pytest.mark.parametrize("args", [
+    ["punctuate", "--max-sentence-chars", "0"],
+    ["eval", "der", "--collar", "nan", "pairs.txt"],
+    ["eval", "der", "--collar", "inf", "pairs.txt"],
+])
+def test_absurd_small_options_are_refused(args: list[str], capsys: Capture) -> None:
+    from commands.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_rttm_times_nan_or_inf_are_refused() -> None:
+    from transcribe.rttm import parse_rttm
+
+    for value in ("nan", "inf", "-inf"):
+        with pytest.raises(InputError, match="is not a number"):
+            parse_rttm(f"SPEAKER ep 1 {value} 1.0 <NA> <NA> A <NA> <NA>\n")
