@@ -249,3 +249,15 @@ def test_rttm_times_nan_or_inf_are_refused() -> None:
     for value in ("nan", "inf", "-inf"):
         with pytest.raises(InputError, match="is not a number"):
             parse_rttm(f"SPEAKER ep 1 {value} 1.0 <NA> <NA> A <NA> <NA>\n")
+
+
+def test_a_slow_prefect_server_is_one_line(capsys: Capture) -> None:
+    """Its health check times out reading (a busy machine): one line, not 60 of httpx."""
+    import httpx
+
+    from commands.cli import _prefect_too_slow
+
+    assert _prefect_too_slow(httpx.ReadTimeout("timed out"))
+    assert _prefect_too_slow(RuntimeError(
+        "Timed out while attempting to connect to ephemeral Prefect API server."))
+    assert not _prefect_too_slow(RuntimeError("something else"))
