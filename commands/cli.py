@@ -8,6 +8,7 @@ the flow :func:`flows.episode.process_episode`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -61,6 +62,8 @@ def _run(args: argparse.Namespace) -> int:
         return _service(args)
     if args.command == "backfill":
         return _backfill(args)
+    if args.command == "preview":
+        return _preview(args)
     if args.command in ("punctuate", "terms", "segment"):
         return _filter(args)
     if args.command == "eval":
@@ -139,8 +142,16 @@ def _resolved(options: Options) -> Options:
                      hotwords_file=text.hotwords_file.resolve() if text.hotwords_file else None,
                      collection_dir=text.collection_dir.resolve() if text.collection_dir
                      else None),
-        publish=replace(publish, out=publish.out.resolve()),
+        publish=replace(publish, out=publish.out.resolve(),
+                        show_image=_resolved_file(publish.show_image)),
     )
+
+
+def _resolved_file(value: str | None) -> str | None:
+    """A file's absolute path; a URL (or nothing) as it is."""
+    if not value or value.startswith(("http://", "https://")):
+        return value
+    return str(Path(value).resolve())
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -167,6 +178,18 @@ def _backfill(args: argparse.Namespace) -> int:
         print(f"kikigaki: {source}: {reason}", file=sys.stderr)
     print(f"published {len(result.episodes)} of {len(sources)} episodes into {args.out}")
     return 1 if result.failed else 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from publish.preview import serve
+
+    def announce(url: str) -> None:
+        print(f"kikigaki: serving {args.out} at {url} (Ctrl+C to stop)", file=sys.stderr,
+              flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: the way to stop it
+        serve(args.out, args.port, announce)
+    return 0
 
 
 def _filter(args: argparse.Namespace) -> int:

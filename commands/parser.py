@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_episode(transcribe)
     _add_text(transcribe)
     _add_service(commands)
+    preview = commands.add_parser(
+        "preview", help="serve the published site on localhost, with byte ranges so the "
+        "player seeks (Ctrl+C to stop)",
+    )
+    preview.add_argument("--out", type=Path, default=Path("site"), help="site folder (site/)")
+    preview.add_argument("--port", type=int, default=8000, help="port on localhost (8000)")
     _add_filters(commands)
     _add_eval(commands)
     return parser
@@ -69,7 +75,8 @@ def _add_text(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--collection", type=Path, default=None,
-        help="folder of the collection's documents to publish beside (the shipped seeds/)",
+        help="folder of documents to publish beside, e.g. the shipped seeds/ (default: the "
+        "ones the site already has; none for a new site)",
     )
     command.add_argument(
         "--llm", metavar="URL",
@@ -80,6 +87,11 @@ def _add_text(command: argparse.ArgumentParser) -> None:
         "--base-url",
         help="where the site will be served, for the absolute links of its RSS feed "
         "(default: the last one given for this site, else http://localhost:8000/)",
+    )
+    command.add_argument(
+        "--show-image", metavar="URL|FILE",
+        help="the show's artwork for the feed (a URL, or a JPEG/PNG file copied into the "
+        "site; default: the last one given for this site)",
     )
 
 

@@ -62,7 +62,8 @@ def stage_task(bound: BoundStage, episode: Episode, progress: Any = None) -> Epi
 @task(name="publish", **_IO_RETRIES)
 def publish_task(options: Options, episode: Episode, context: Context) -> Path:
     publish = options.publish
-    return publish_site(publish.out, [episode], context.documents, publish.base_url)
+    return publish_site(publish.out, [episode], context.documents, publish.base_url,
+                        show_image=publish.show_image)
 
 
 @dataclass
