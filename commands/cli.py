@@ -33,16 +33,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KikigakiError as error:
         print(f"kikigaki: {error.one_line()}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except RuntimeError as error:
-        if _SERVER_DID_NOT_START not in str(error):
+    except Exception as error:
+        if not _prefect_too_slow(error):
             raise
-        print("kikigaki: Prefect's local server did not start in time (a busy machine?); "
-              "nothing was written; run again, or raise "
+        print("kikigaki: Prefect's local server did not start or answer in time (a busy "
+              "machine?); the previous site is unchanged; run again, or raise "
               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
 _SERVER_DID_NOT_START = "Timed out while attempting to connect to ephemeral Prefect API"
+
+
+def _prefect_too_slow(error: Exception) -> bool:
+    """The ephemeral server timed out: Prefect's own error while it starts, or an HTTP
+    timeout (its health check only waits out refused connections, not slow answers)."""
+    import httpx
+
+    if isinstance(error, RuntimeError) and _SERVER_DID_NOT_START in str(error):
+        return True
+    return isinstance(error, httpx.TimeoutException)
 
 
 def _run(args: argparse.Namespace) -> int:

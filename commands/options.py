@@ -148,7 +148,12 @@ def _check_device(options: Options) -> None:
 
 
 def _check_source(source: Path, options: Options, *, audio: bool) -> None:
+    from kikigaki.inputs import is_utf8_name, shown_name
     from kikigaki.slugs import slugify
+
+    if not is_utf8_name(source.absolute()):
+        raise InputError(shown_name(source), "the file name (or a folder above it) is not "
+                         "UTF-8 text", "rename it with UTF-8 characters")
 
     if options.slug is not None:
         slugify(options.slug)

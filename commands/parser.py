@@ -176,7 +176,7 @@ def _add_filters(commands: argparse._SubParsersAction) -> None:
         "punctuate", help="filter: insert 。、？！ into Japanese text (stdin to stdout)"
     )
     punctuate.add_argument(
-        "--max-sentence-chars", type=int, default=120,
+        "--max-sentence-chars", type=_at_least_ten, default=120,
         help="never let a sentence run longer than this without 。 (120)",
     )
     terms = commands.add_parser(
@@ -216,6 +216,27 @@ def _add_eval(commands: argparse._SubParsersAction) -> None:
     der = kinds.add_parser("der", help="DER and JER of hypothesis RTTM files (pyannote.metrics)")
     der.add_argument("files", type=Path, nargs="*", help="REFERENCE.rttm HYPOTHESIS.rttm")
     der.add_argument("--pairs", type=Path, help="a list of reference<TAB>hypothesis paths")
-    der.add_argument("--collar", type=float, default=0.0, help="forgiven seconds at turn edges")
+    der.add_argument("--collar", type=_seconds, default=0.0, help="forgiven seconds at turn edges")
     for kind in (punctuation, topics, terms, cer, der):
         kind.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _at_least_ten(value: str) -> int:
+    """A sentence length: 0 would put 。 after every character."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 10:
+        raise argparse.ArgumentTypeError(f"{value} is too short for a sentence; give 10 or more")
+    return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 <= number < 3600:  # nan and inf fail this too
+        raise argparse.ArgumentTypeError(f"{value} is not a number of seconds from 0")
+    return number

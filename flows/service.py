@@ -103,11 +103,15 @@ def _digest(path: Path) -> str:
 
 def _candidates(inbox: Path) -> Iterator[Path]:
     """Settled audio files and transcripts of the inbox: regular files inside it only
-    (a symlink could publish any file of the machine), no hidden ones, no sidecars."""
+    (a link, to a file elsewhere or inside, is not an episode the user dropped in), no
+    hidden ones, no sidecars."""
     now = time.time()
+    root = inbox.resolve()
     for path in sorted(inbox.rglob("*")):
         relative = path.relative_to(inbox)
         if any(part.startswith(".") for part in relative.parts) or path.is_symlink():
+            continue
+        if not path.resolve().is_relative_to(root):
             continue
         if not path.is_file() or path.name.endswith((SIDECAR_SUFFIX, ".partial")):
             continue

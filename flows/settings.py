@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+import tempfile
+from pathlib import Path
 
 LOCAL_DEFAULTS = {
     # The temporary local server's telemetry heartbeat races the flow for its SQLite
@@ -59,6 +62,7 @@ SERVICE_DEFAULTS = {
 
 
 def apply_local_defaults(*, verbose: bool = False, service: bool = False) -> None:
+    _writable_prefect_home()
     defaults = {**LOCAL_DEFAULTS, **(SERVICE_DEFAULTS if service else {})}
     for name, value in defaults.items():
         if verbose and name.startswith("PREFECT_LOGGING_"):
@@ -77,3 +81,25 @@ def quiet_dask(*, verbose: bool = False) -> None:
     read by every Dask process at import, so set before ``distributed`` is imported."""
     if not verbose:
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+
+
+def _writable_prefect_home() -> None:
+    """Prefect keeps its database and results in ``PREFECT_HOME`` (``~/.prefect``). A
+    read-only HOME, or a HOME that is a file, would fail once the run has started, in
+    hundreds of lines: use a temporary folder for this run instead, and say so."""
+    try:
+        home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    except RuntimeError:  # no HOME and no user entry
+        home = None
+    try:
+        if home is None:
+            raise PermissionError(0, "no home folder")
+        home.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=home).close()
+        return
+    except OSError as error:
+        fallback = tempfile.mkdtemp(prefix="kikigaki-prefect-")
+        reason = error.strerror or type(error).__name__
+        print(f"kikigaki: warning: {home} cannot be written ({reason}); Prefect keeps this "
+              f"run's state in {fallback}", file=sys.stderr)
+        os.environ["PREFECT_HOME"] = fallback

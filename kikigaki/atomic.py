@@ -15,6 +15,9 @@ try:
 except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
+STAGING_PREFIX = ".kikigaki-staging."  # a folder being written: removed by the next run
+COMMIT_DIR = ".kikigaki-commit"  # a folder committed: moved in by the next run
+
 
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))

@@ -23,12 +23,13 @@ transcript (``episode.mp3`` → ``episode.kikigaki.toml``)::
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kikigaki.document import Episode
 from kikigaki.errors import InputError
+from kikigaki.inputs import parse_toml, read_input
+from kikigaki.text import printable
 
 SIDECAR_SUFFIX = ".kikigaki.toml"
 _META_KEYS = ("title", "show", "date", "description", "episode_id", "image")
@@ -62,15 +63,12 @@ def find_sidecar(source: Path, given: Path | None = None) -> Sidecar:
 
 
 def read_sidecar(path: Path) -> Sidecar:
+    data = read_input(path, "sidecar")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(path, "no such sidecar file", "check the path") from None
-    except (OSError, UnicodeDecodeError) as error:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
         raise InputError(path, f"cannot read the sidecar ({error})", "save it as UTF-8") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(path, f"is not valid TOML ({error})", "fix the syntax") from None
-    return _sidecar(data, path)
+    return _sidecar(parse_toml(text, path, "sidecar"), path)
 
 
 def _sidecar(data: dict, path: Path) -> Sidecar:
@@ -86,8 +84,8 @@ def _sidecar(data: dict, path: Path) -> Sidecar:
     chapters = _string_table(data.get("chapters", {}), "chapters", path)
     titles = []
     for key, title in chapters:
-        if not key.isdigit() or int(key) < 1:
-            raise InputError(path, f"chapter key {key!r} is not a number from 1",
+        if not (key.isascii() and key.isdigit()) or len(key) > 6 or int(key) < 1:
+            raise InputError(path, f"chapter key {key[:20]!r} is not a number from 1",
                              "key chapters by their number: 1 = \"title\"")
         titles.append((int(key), title))
     terms = data.get("term", [])
@@ -96,7 +94,7 @@ def _sidecar(data: dict, path: Path) -> Sidecar:
     keep = data.get("keep", [])
     if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
         raise InputError(path, "keep must be a list of words", 'write keep = ["一斉"]')
-    return Sidecar(tuple(n.strip() for n in names), speakers, tuple(sorted(titles)),
+    return Sidecar(tuple(printable(n).strip() for n in names), speakers, tuple(sorted(titles)),
                    tuple(terms), str(path), _meta(data, path),
                    tuple(k.strip() for k in keep if k.strip()))
 
@@ -112,7 +110,7 @@ def _meta(data: dict, path: Path) -> tuple[tuple[str, str], ...]:
             value = value.isoformat()[:10]
         if not isinstance(value, str | int) or not str(value).strip():
             raise InputError(path, f"{key} must be text", f'write {key} = "…"')
-        found.append((key, str(value).strip()))
+        found.append((key, printable(str(value)).strip()))
     return tuple(found)
 
 
@@ -121,7 +119,7 @@ def _string_table(table: object, name: str, path: Path) -> tuple[tuple[str, str]
         isinstance(v, str) and v.strip() for v in table.values()
     ):
         raise InputError(path, f"[{name}] must map keys to non-empty text", f"fix [{name}]")
-    return tuple((str(k), v.strip()) for k, v in table.items())
+    return tuple((str(k), printable(v).strip()) for k, v in table.items())
 
 
 def chapter_titles(episode: Episode, sidecar: Sidecar) -> Episode:

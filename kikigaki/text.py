@@ -19,6 +19,9 @@ _JAPANESE = (
 _SPACE_BESIDE_JAPANESE = re.compile(
     rf"(?<=[{_JAPANESE}])[ \t\u3000]+|[ \t\u3000]+(?=[{_JAPANESE}])"
 )
+# Control characters (tab and newline kept), lone surrogates, noncharacters: whatever a
+# format lets through (a JSON "\\u0001", a tag, a sidecar value) never reaches a page.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _RUNS_OF_SPACE = re.compile(r"[ \t\u3000]{2,}")
 _ASCII_MARK_AFTER_JAPANESE = re.compile(rf"(?<=[{_JAPANESE}])([?!])")
 # Full-width forms that stay full-width in Japanese text (NFKC would turn them to ASCII).
@@ -53,3 +56,9 @@ _NOT_COMPARED = re.compile(r"[\s、。，．,.!?！？・…「」『』()（）
 def comparable(text: str) -> str:
     """``text`` without spaces and punctuation, NFKC-folded: for "is this the same text"."""
     return _NOT_COMPARED.sub("", unicodedata.normalize("NFKC", text))
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (tab and newline kept), lone surrogates and
+    noncharacters; a carriage return or form feed becomes a space."""
+    return _UNPRINTABLE.sub(lambda m: " " if m.group() in "\r\x0b\x0c" else "", text)

@@ -13,13 +13,13 @@ become targets for correction.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kikigaki.errors import GlossaryError
+from kikigaki.inputs import parse_toml, read_input
 
 DEFAULT_GLOSSARY = Path(__file__).resolve().parent / "glossaries" / "ai_ml.toml"
 _KEYS = {"canonical", "variants", "misheard", "reading", "link", "definition", "category"}
@@ -76,10 +76,7 @@ class Glossary:
 
 
 def parse_glossary(text: str, where: str | Path) -> Glossary:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise GlossaryError(where, f"is not valid TOML ({error})", "fix the syntax") from None
+    data = parse_toml(text, where, "glossary", GlossaryError)
     unknown = sorted(set(data) - {"term"})
     if unknown:
         raise GlossaryError(where, f"has unknown tables {unknown}", "write each entry as [[term]]")
@@ -181,12 +178,9 @@ def _writing_key(text: str) -> str:
 
 
 def read_glossary(path: Path) -> Glossary:
+    data = read_input(path, "glossary", error=GlossaryError)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise GlossaryError(path, "does not exist", "check the --glossary path") from None
-    except IsADirectoryError:
-        raise GlossaryError(path, "is a folder", "give a TOML file") from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GlossaryError(path, "is not UTF-8 text", "save it as UTF-8") from None
     return parse_glossary(text, path)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kikigaki.document import EpisodeMeta
 from kikigaki.errors import InputError
+from kikigaki.inputs import read_input
 from postprocess.glossary import Glossary, GlossaryTerm
 
 MAX_HOTWORD_CHARS = 200
@@ -86,13 +87,7 @@ def _last_mention(term: GlossaryTerm, text: str) -> int:
 
 def read_hotwords(path: Path) -> tuple[str, ...]:
     """The words of a hotwords file: one term per line, ``#`` starts a comment."""
-    if not path.is_file():
-        raise InputError(path, "no such hotwords file", "give a text file, one term a line, "
-                         f"or '{NO_HOTWORDS}'")
-    data = path.read_bytes()[: _MAX_FILE_BYTES + 1]
-    if len(data) > _MAX_FILE_BYTES:
-        raise InputError(path, "the hotwords file is over 64 KB",
-                         "keep the few terms this episode needs")
+    data = read_input(path, "hotwords", max_bytes=_MAX_FILE_BYTES)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

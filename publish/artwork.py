@@ -8,12 +8,12 @@ beside its page) and linked from there. The show's artwork is given once
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from pathlib import Path, PurePosixPath
 
 from kikigaki.document import Episode
 from kikigaki.errors import InputError
-from publish.audio import SiteFile
+from publish.audio import SiteFile, local_candidates
 from publish.podcast import IMAGE_TYPES, is_http_url
 
 SHOW_IMAGE_STEM = "show-image"
@@ -51,17 +51,19 @@ def show_image(value: str, out_dir: Path) -> tuple[str, SiteFile | None]:
     return "", None
 
 
-def episode_covers(out_dir: Path, episodes: Mapping[str, Episode]) -> dict[str, SiteFile]:
-    """The artwork files to copy beside each episode's page: ``meta.image`` when it names a
-    JPEG or PNG file that is there, else the copy an earlier publish left in the site."""
+def episode_covers(out_dir: Path, episodes: Mapping[str, Episode],
+                   fresh: Set[str]) -> dict[str, SiteFile]:
+    """The artwork files to copy beside each episode's page: for an episode of this run
+    (in ``fresh``) ``meta.image`` when it names a JPEG or PNG file that is there, else the
+    copy an earlier publish left in the site (a published ``episode.json`` is not trusted
+    to name a file to copy)."""
     covers: dict[str, SiteFile] = {}
     for slug, episode in episodes.items():
         image = episode.meta.image
         if not image or is_http_url(image) or Path(image).suffix.lower() not in IMAGE_TYPES:
             continue
         name = image_file_name(COVER_STEM, image)
-        for candidate in (Path(image), out_dir / slug / name):
-            if candidate.is_file():
-                covers[slug] = SiteFile(candidate, name)
-                break
+        for candidate in local_candidates(image, out_dir / slug / name, slug in fresh):
+            covers[slug] = SiteFile(candidate, name)
+            break
     return covers

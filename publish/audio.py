@@ -1,11 +1,9 @@
-"""Files copied into the site (the episode's audio beside its page, artwork): copied
-once, hard-linked from the previous site while unchanged."""
+"""Files copied into the site (the episode's audio beside its page, artwork): which file
+is copied there (:mod:`publish.commit` copies it, or leaves an unchanged copy)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -30,40 +28,29 @@ def audio_file_name(audio: str) -> str:
     return AUDIO_STEM + (suffix if AUDIO_SUFFIX.match(suffix) else "")
 
 
-def audio_sources(out_dir: Path, episodes: Mapping[str, Episode]) -> dict[str, SiteFile]:
-    """Where each episode's audio comes from: ``meta.audio`` when that file is there, else
-    the copy an earlier publish left in the site. An episode with neither gets no player."""
+def audio_sources(out_dir: Path, episodes: Mapping[str, Episode],
+                  fresh: Set[str]) -> dict[str, SiteFile]:
+    """Where each episode's audio comes from: for an episode of this run (its slug in
+    ``fresh``) ``meta.audio`` when that file is there, else the copy an earlier publish
+    left in the site. A published ``episode.json`` is not trusted to name a file to copy.
+    An episode with neither gets no player."""
     sources: dict[str, SiteFile] = {}
     for slug, episode in episodes.items():
         if not episode.meta.audio or is_http_url(episode.meta.audio):
             continue  # none, or the audio at its host (publish.podcast.audio_link)
         name = audio_file_name(episode.meta.audio)
-        for candidate in (Path(episode.meta.audio), out_dir / slug / name):
-            if candidate.is_file():
-                sources[slug] = SiteFile(candidate, name)
-                break
+        for candidate in local_candidates(episode.meta.audio, out_dir / slug / name,
+                                          slug in fresh):
+            sources[slug] = SiteFile(candidate, name)
+            break
     return sources
 
 
-def place_file(source: SiteFile, destination: Path, previous: Path) -> None:
-    """Copy ``source`` to ``destination``, or hard-link the previous site's copy when it is
-    the same file (same size and modification time, which the copy preserves)."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    if _unchanged(source.path, previous):
-        try:
-            os.link(previous, destination)
-            return
-        except OSError:
-            pass  # a file system without hard links: copy instead
-    shutil.copy2(source.path, destination)
+def local_candidates(given: str, in_site: Path, fresh: bool) -> list[Path]:
+    """The files a copy may come from: the one named (only for an episode of this run),
+    then the copy in the site; regular files, not links."""
+    candidates = [Path(given), in_site] if fresh else [in_site]
+    return [c for c in candidates if c.is_file() and not c.is_symlink()]
 
-
-def _unchanged(source: Path, previous: Path) -> bool:
-    if not previous.is_file():
-        return False
-    if os.path.samefile(source, previous):
-        return True
-    mine, theirs = source.stat(), previous.stat()
-    return mine.st_size == theirs.st_size and mine.st_mtime_ns == theirs.st_mtime_ns
 
 

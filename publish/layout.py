@@ -87,7 +87,11 @@ def site_base_url(value: str) -> str:
     """``value`` as the site's base URL (an absolute http(s) URL ending with ``/``);
     InputError for anything else."""
     text = value.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = urlsplit("")
     problem = ""
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         problem = "is not an absolute http:// or https:// URL"

@@ -1,9 +1,11 @@
 """The static site: show notes for each episode beside the collection's documents.
 
-``publish_site(out, episodes, collection)`` renders the whole site in memory, writes it
-into a staging folder and swaps that in for ``out`` (:func:`kikigaki.atomic.staged_directory`),
-so a failure at any point raises :class:`PublishError` and leaves the previous site as it
-was. Episodes a previous run published (``out/<slug>/episode.json``) are re-rendered too,
+``publish_site(out, episodes, collection)`` renders the whole site in memory, writes the
+changed files into a staging folder and commits them into ``out``
+(:func:`publish.commit.commit_site`), so a failure at any point raises
+:class:`PublishError` and leaves the previous site as it was; files kikigaki did not make
+are left alone, and a run killed mid-publish is finished by the next one.
+Episodes a previous run published (``out/<slug>/episode.json``) are re-rendered too,
 unless an episode of the same slug replaces them. Layout::
 
     index.html  style.css  kikigaki.js  favicon.svg  .kikigaki-site
@@ -26,12 +28,13 @@ unless an episode of the same slug replaces them. Layout::
 The transcripts are described in :mod:`publish.transcripts`, the feed in
 :mod:`publish.feed`, the structured data in :mod:`publish.schema_org`.
 
-An episode whose ``meta.audio`` names a readable file (or whose earlier copy is still in
-the site) gets the file copied beside its page and an ``<audio>`` player whose chapters
-and sentence times seek it (``kikigaki.js``); an unchanged file is hard-linked from the
-previous site instead of copied again. Pages work without JavaScript: the script only
-enhances links and forms that are already there (the player, the search within a
-transcript, the site-wide search), and only episode pages and the search page load it.
+An episode published in this run whose ``meta.audio`` names a readable file (an episode
+published earlier: the copy still in the site, never the file its ``episode.json`` names)
+gets the file copied beside its page and an ``<audio>`` player whose chapters and
+sentence times seek it (``kikigaki.js``); an unchanged copy is left as it is.
+Pages work without JavaScript: the script only enhances links and forms that are
+already there (the player, the search within a transcript, the site-wide search), and
+only episode pages and the search page load it.
 
 Feeds need absolute links: ``base_url`` is where the site will be served
 (``--base-url``). Without one, the last one used for this site (kept in its marker file)
@@ -59,12 +62,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from kikigaki.atomic import exclusive, staged_directory
+from kikigaki.atomic import exclusive
 from kikigaki.document import CollectionDocument, Episode
 from kikigaki.errors import KikigakiError, PublishError
 from kikigaki.resources import templates_dir
 from publish.artwork import episode_covers, show_image
-from publish.audio import audio_sources, place_file
+from publish.audio import audio_sources
+from publish.commit import commit_site, owned_files, recover
 from publish.document_page import render_document_page, render_source_page
 from publish.episode_page import render_episode_files
 from publish.feed import PublishedEpisode, rss_feed
@@ -109,8 +113,12 @@ def publish_site(
     (InputError for a base URL that is not an absolute http(s) URL).
     """
     out_dir = Path(out_dir)
-    check_site_dir(out_dir)
+    check_site_dir(out_dir)  # a site a killed run left half-moved passes, to be finished
     with exclusive(out_dir):  # another run's episodes must not be lost between read and swap
+        try:
+            recover(out_dir)
+        except OSError as error:
+            raise _unwritable(out_dir, error) from error
         return _publish(out_dir, episodes, collection, base_url, show_image)
 
 
@@ -123,10 +131,12 @@ def _publish(
 ) -> Path:
     base = site_base_url(base_url) if base_url else previous_base_url(out_dir)
     try:
-        site_episodes = _site_episodes(out_dir, episodes)
+        owned = owned_files(out_dir)
+        site_episodes = _site_episodes(out_dir, episodes, owned)
         by_slug = _unique_by_slug(site_episodes)
-        audio = audio_sources(out_dir, by_slug)
-        covers = episode_covers(out_dir, by_slug)
+        fresh = {episode_slug(e) for e in episodes}
+        audio = audio_sources(out_dir, by_slug, fresh)
+        covers = episode_covers(out_dir, by_slug, fresh)
         kept = image if image is not None else previous_setting(out_dir, SHOW_IMAGE_LINE)
         image_value, image_file = show_image(kept, out_dir)
         files = render_site(
@@ -138,21 +148,22 @@ def _publish(
             covers={s: c.name for s, c in covers.items()},
             show_image=image_value,
         )
-        copies = [(f"{slug}/{f.name}", f) for slug, f in [*audio.items(), *covers.items()]]
-        copies += [(image_file.name, image_file)] if image_file else []
-        with staged_directory(out_dir) as staging:
-            _write_files(staging, files)
-            for name, source in copies:
-                place_file(source, staging / name, out_dir / name)
+        copies = {f"{slug}/{f.name}": f.path for slug, f in [*audio.items(), *covers.items()]}
+        copies.update({image_file.name: image_file.path} if image_file else {})
+        commit_site(out_dir, {n: c.encode("utf-8") for n, c in files.items()}, copies, owned)
     except KikigakiError:
         raise
     except Exception as error:
-        raise PublishError(
-            out_dir,
-            f"the site could not be written ({type(error).__name__}: {error})",
-            "the previous site is unchanged; fix the cause and publish again",
-        ) from error
+        raise _unwritable(out_dir, error) from error
     return out_dir / "index.html"
+
+
+def _unwritable(out_dir: Path, error: Exception) -> PublishError:
+    return PublishError(
+        out_dir,
+        f"the site could not be written ({type(error).__name__}: {error})",
+        "the previous site is unchanged; fix the cause and publish again",
+    )
 
 
 def render_site(
@@ -223,26 +234,31 @@ def _unique_by_slug(episodes: Iterable[Episode]) -> dict[str, Episode]:
     return {slug: by_slug[slug] for slug in [*dated, *undated]}
 
 
-def _site_episodes(out_dir: Path, episodes: Sequence[Episode]) -> list[Episode]:
-    """The episodes already published in ``out_dir``, then ``episodes`` (which win)."""
+def _site_episodes(out_dir: Path, episodes: Sequence[Episode], owned: set[str]
+                   ) -> list[Episode]:
+    """The episodes already published in ``out_dir``, then ``episodes`` (which win).
+    Only the ``episode.json`` files kikigaki made are read (all of them in a site of an
+    earlier version, which has no manifest), never through a link."""
     previous: list[Episode] = []
     if out_dir.is_dir() and (out_dir / SITE_MARKER).is_file():
-        for path in sorted(out_dir.glob("*/episode.json")):
-            try:
-                previous.append(Episode.load(path))
-            except (OSError, ValueError) as error:
-                raise PublishError(
-                    path,
-                    f"a published episode cannot be read ({type(error).__name__})",
-                    "fix or delete that episode's folder, then publish again",
-                ) from error
+        names = {n for n in owned if n.count("/") == 1 and n.endswith("/episode.json")}
+        if not owned:
+            names = {str(p.relative_to(out_dir)) for p in out_dir.glob("*/episode.json")}
+        for name in sorted(names):
+            previous.append(_published_episode(out_dir, name))
     return [*previous, *episodes]
 
 
-def _write_files(root: Path, files: dict[str, str]) -> None:
-    for name in sorted(files):
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(files[name].encode("utf-8"))
-
-
+def _published_episode(out_dir: Path, name: str) -> Episode:
+    path = out_dir / name
+    if path.is_symlink() or path.parent.is_symlink():
+        raise PublishError(path, "is a link, not an episode kikigaki published",
+                           "replace it with the episode's own folder, or delete it")
+    try:
+        return Episode.load(path)
+    except (OSError, ValueError) as error:
+        raise PublishError(
+            path,
+            f"a published episode cannot be read ({type(error).__name__})",
+            "fix or delete that episode's folder, then publish again",
+        ) from error

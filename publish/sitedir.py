@@ -1,8 +1,8 @@
 """Which folders kikigaki may publish into.
 
-Publishing replaces the whole site folder, so it must never be pointed at a folder of
-the user's own files: only a new folder, an empty one, or one kikigaki made (it holds
-the marker file) is accepted.
+kikigaki writes and removes only the files its manifest lists (:mod:`publish.commit`),
+but it still publishes only into a new folder, an empty one, or one it made (it holds
+the marker file): a folder of the user's files is not a site.
 """
 
 from __future__ import annotations
@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from kikigaki.atomic import COMMIT_DIR, STAGING_PREFIX
 from kikigaki.errors import PublishError
 
 SITE_MARKER = ".kikigaki-site"
+MANIFEST = ".kikigaki-manifest.json"  # the files kikigaki made in the site
+_LEFT_BY_A_CRASH = (STAGING_PREFIX, COMMIT_DIR)
 _UNTOUCHED = "choose another folder with --out; nothing was written, any previous site is unchanged"
 
 
@@ -24,7 +27,9 @@ def check_site_dir(out: Path) -> None:
         return
     if not out.is_dir():
         raise PublishError(out, "exists and is not a folder", "choose a new folder with --out")
-    if (out / SITE_MARKER).is_file() or not any(out.iterdir()):
+    if (out / SITE_MARKER).is_file():
+        return
+    if not [p for p in out.iterdir() if not p.name.startswith(_LEFT_BY_A_CRASH)]:
         return
     raise PublishError(
         out,

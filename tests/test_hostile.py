@@ -59,7 +59,7 @@ in or beside the site.
 25  sidecar_broken (10 kinds)    bad TOML, unknown key, chapter   refused naming the sidecar
                                  0, empty name, broken [[term]]…
 26  out_under_a_file             --out some-file/site             refused before the run
-27  full_disk                    RLIMIT_FSIZE 8 KiB (subprocess)  refused in one line; the
+27  full_disk                    RLIMIT_FSIZE 2 KiB (subprocess)  refused in one line; the
                                                                   previous site unchanged
 28  concurrent_swaps             2 processes × 150 site swaps     no error, a whole site, no
                                                                   strays
@@ -68,6 +68,45 @@ in or beside the site.
                                                                   complete and valid
 30  markup_check                 live and escaped snippets        the check used by 16 and 23
                                                                   sees live markup only
+31  site_users_files             .git (47 files), CNAME, notes,   kept byte for byte; a file
+    (test_hostile_site.py)       the run's own transcript,        where kikigaki would write,
+                                 sidecar and glossary in the      or a link on the way:
+                                 site; a manifest naming          refused in one line naming
+                                 ../outside                       it; nothing outside removed
+32  site_crash                   SIGKILL after each rename of a   the next run finishes the
+                                 publish; an earlier version's    publish (or keeps the old
+                                 swap killed between renames      site); no stray left
+33  site_modes                   umask 022, a 0600 audio file     0755 folders, 0644 files,
+                                                                  the site folder too
+34  site_published_audio         meta.audio in a published        never copied; no player
+                                 episode.json names a private
+                                 file
+35  site_published_link          episode.json is a link           refused: "is a link"
+36  site_marker_base_url         marker says http://[::1/         the placeholder URL
+37  settings_special_files       glossary/sidecar/hotwords as a   refused: "not a regular
+    (test_hostile_inputs.py)     FIFO, /dev/zero; a 5 MB          file", "larger than 4 MB";
+                                 glossary                         no hang, no MemoryError
+38  settings_deep_toml           3000 nested [ in a glossary or   refused: "nests … too
+                                 sidecar                          deeply"
+39  sidecar_chapter_keys         key ², １ or 5000 digits         refused: "not a number"
+40  text_control_characters      \u0000, \u0001, \u001b, \ud800  removed from text and
+                                 in Podcasting 2.0 JSON           speaker names
+41  captions_bad_cue_time        00:00:04.000 --> 00:00:60.000    refused naming line 6
+42  file_name_not_utf8           talk\xff.txt                     refused: "not UTF-8"
+43  audio_unknown_format_tag     WAV format tag 0x1234            refused: "encoding FFmpeg
+                                                                  does not know"
+44  scan_links                   inbox/host.txt -> a file         not an episode: skipped
+                                 outside; a linked folder
+45  base_url_broken              http://[::1/, a port that is     refused before the run
+                                 not a number, javascript:
+46  prefect_home_unwritable      PREFECT_HOME under a file        a temporary one, one
+                                                                  warning line
+47  flow_parameters_bounded      a 15 KB transcript through the   the flow run's parameters
+                                 flow                             are the source and the
+                                                                  options only (no Episode)
+48  small_options                punctuate --max-sentence-chars   refused by the parser;
+                                 0; eval der --collar nan/inf;    RTTM: "is not a number"
+                                 an RTTM time nan/inf
 ==  ===========================  ===============================  ==========================
 """
 
@@ -770,10 +809,12 @@ def test_full_disk_leaves_the_previous_site(sjis_run: tuple[Path, Path, Outcome]
     site = tmp_path / "site"
     shutil.copytree(published, site)
     before_site, before_input = tree(site), state(path)
-    args = ["reclean", str(path), "--out", str(site), "--slug", "../evil",
+    # another slug: publishing the same episode again writes nothing but the manifest;
+    # unchanged files (style.css…) are not written again, so the limit is under a page's size
+    args = ["reclean", str(path), "--out", str(site), "--slug", "full-disk",
             "--collection", str(collection), "--quiet"]
     done = subprocess.run(
-        [sys.executable, "-c", _LIMITED_CLI, str(8 * 1024), *args],
+        [sys.executable, "-c", _LIMITED_CLI, str(2 * 1024), *args],
         cwd=REPO, env=_subprocess_env(), capture_output=True, text=True, timeout=300,
     )
     err = done.stderr.strip().splitlines()

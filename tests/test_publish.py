@@ -16,7 +16,7 @@ from publish.document_page import block_views, linked_pieces, render_document_pa
 from publish.episode_page import render_episode_files, sentence_pieces
 from publish.layout import episode_slug
 from publish.site import publish_site
-from publish.sitedir import SITE_MARKER
+from publish.sitedir import MANIFEST, SITE_MARKER
 from tests import episode_factory
 from tests.conftest import EPISODE_SEED, SEEDS
 from transcribe.readers.collection import document_from_text, load_collection
@@ -74,7 +74,7 @@ def _leftovers(parent: Path) -> list[str]:
 
 def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
     files = set(_snapshot(site))
-    expected = {"index.html", "style.css", SITE_MARKER}
+    expected = {"index.html", "style.css", SITE_MARKER, MANIFEST}
     expected |= {"search.html", "search-index.json", "kikigaki.js", "favicon.svg"}
     expected |= {"search-index.js", "feed.xml"}
     expected |= {

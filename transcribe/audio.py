@@ -25,6 +25,7 @@ import av
 import numpy as np
 
 from kikigaki.errors import InputError
+from kikigaki.text import printable
 
 __all__ = [
     "SAMPLE_RATE",
@@ -239,7 +240,11 @@ def _open(path: Path) -> av.container.InputContainer:
 def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.AudioStream:
     if not container.streams.audio:
         raise InputError(path, "the file has no audio stream", f"give an audio file ({_SUPPORTED})")
-    return container.streams.audio[0]
+    stream = container.streams.audio[0]
+    if stream.codec_context is None:  # e.g. a WAV whose format tag FFmpeg does not know
+        raise InputError(path, "its audio is in an encoding FFmpeg does not know",
+                         f"convert it to a common format ({_SUPPORTED})")
+    return stream
 
 
 def _declared_duration(
@@ -278,7 +283,7 @@ def audio_tags(path: Path | str) -> dict[str, str]:
         raw = dict(container.metadata)
         for stream in container.streams.audio[:1]:
             raw.update({k: v for k, v in stream.metadata.items() if k not in raw})
-    lowered = {key.lower(): str(value).strip() for key, value in raw.items()}
+    lowered = {key.lower(): printable(str(value)).strip() for key, value in raw.items()}
     tags = {}
     for name, keys in _TAGS.items():
         value = next((lowered[k] for k in keys if lowered.get(k)), "")

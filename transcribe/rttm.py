@@ -14,6 +14,7 @@ pyannote's convention); overlapping speech is scored.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ def _turn(fields: Sequence[str], where: str) -> Turn:
                          "write 'SPEAKER <uri> 1 <start> <duration> <NA> <NA> <speaker>'")
     try:
         start, duration = float(fields[3]), float(fields[4])
+        if not (math.isfinite(start) and math.isfinite(duration)):
+            raise ValueError("nan or inf")
     except ValueError:
         raise InputError(where, f"start {fields[3]!r} or duration {fields[4]!r} is not a number",
                          "write times in seconds, e.g. 12.345") from None

@@ -25,6 +25,7 @@ from pathlib import Path
 from kikigaki.document import Episode, EpisodeMeta, Segment
 from kikigaki.errors import InputError
 from kikigaki.slugs import slugify
+from kikigaki.text import printable
 from transcribe.readers._problem import TranscriptProblem
 from transcribe.readers.captions import has_timing_lines, is_webvtt, parse_captions, webvtt_title
 from transcribe.readers.podcast_json import looks_like_json, parse_podcast_json
@@ -55,6 +56,10 @@ def read_transcript(
         segments, fields = _PARSERS[source_format](text)
     except TranscriptProblem as problem:
         raise InputError(path, problem.problem, problem.hint) from problem
+    segments, fields = _printable(segments, fields)
+    if not segments:
+        raise InputError(path, "the transcript has no text once control characters are "
+                         "removed", "give a transcript file with text in it")
     meta = EpisodeMeta(
         **{
             **fields,
@@ -66,6 +71,19 @@ def read_transcript(
         }
     )
     return Episode(meta=meta, segments=segments, stages=[f"read:{source_format}"])
+
+
+def _printable(segments: list[Segment], fields: _MetaFields
+               ) -> tuple[list[Segment], _MetaFields]:
+    """Every text field without control characters and lone surrogates, whatever the
+    format let through (a JSON ``\\u0001``, a VTT voice name); segments left empty go."""
+    kept = []
+    for segment in segments:
+        text = printable(segment.text)
+        if text.strip():
+            speaker = printable(segment.speaker) if segment.speaker else segment.speaker
+            kept.append(segment.model_copy(update={"text": text, "speaker": speaker or None}))
+    return kept, {k: printable(v) if isinstance(v, str) else v for k, v in fields.items()}
 
 
 def detect_format(text: str, suffix: str = "") -> str:

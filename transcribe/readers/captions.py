@@ -31,6 +31,7 @@ Flavor = Literal["vtt", "srt"]
 
 _TIMESTAMP = r"(?:(\d{1,5}):)?([0-5]?\d):([0-5]\d)(?:[.,](\d{1,3}))?"
 TIMING_LINE = re.compile(rf"^[ \t]*{_TIMESTAMP}[ \t]*-->[ \t]*{_TIMESTAMP}(?:[ \t].*)?$")
+_TIME_LIKE = re.compile(r"^[ \t]*[\d:.,]+[ \t]*-->[ \t]*[\d:.,]+(?:[ \t].*)?$")
 VTT_HEADER = re.compile(r"^WEBVTT(?:[ \t]+(?P<title>.*))?$")
 
 _VOICE_OPEN = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<name>[^>]*))?>")
@@ -101,6 +102,7 @@ def scan_cues(text: str) -> list[Cue]:
     while i < len(lines):
         timing = TIMING_LINE.match(lines[i])
         if timing is None:
+            _check_not_a_broken_timing(lines[i], i + 1)
             i += 1
             continue
         j = i + 1
@@ -113,6 +115,16 @@ def scan_cues(text: str) -> list[Cue]:
         cues.append(Cue(start=start, end=max(start, end), lines=body))
         i = j
     return cues
+
+
+def _check_not_a_broken_timing(line: str, number: int) -> None:
+    """A line with ``-->`` between two time-like values that is not a valid timing line
+    (``00:00:04.000 --> 00:00:60.000``): its cue would be lost, so it is reported."""
+    if "-->" in line and _TIME_LIKE.match(line):
+        raise TranscriptProblem(
+            f"line {number} has a cue time that is not valid ({line.strip()[:60]!r})",
+            "write times as hh:mm:ss.mmm with minutes and seconds below 60",
+        )
 
 
 def _cue_segments(cue: Cue, flavor: Flavor) -> list[Segment]:
