@@ -61,11 +61,12 @@ def run_child(sources: list[Path], workers: int, work: Path) -> dict[str, float]
 def child(workers: int, out: Path, sources: list[Path]) -> None:
     from flows.backfill import backfill
     from flows.settings import apply_local_defaults
-    from pipeline.stages import EpisodeJob
+    from pipeline.options import Options, PublishOptions
 
     apply_local_defaults()
     began = time.perf_counter()
-    result = backfill([EpisodeJob(source=s) for s in sources], out, workers=workers)
+    options = Options(publish=PublishOptions(out=out), show_progress=False)
+    result = backfill(sources, options, workers=workers)
     seconds = time.perf_counter() - began
     print(json.dumps({"seconds": seconds, "done": len(result.episodes),
                       "failed": len(result.failed)}))

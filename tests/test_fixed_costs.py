@@ -81,3 +81,18 @@ def test_the_reclean_path_never_imports_torch() -> None:
         "import torch\n"  # still importable once GiNZA is loaded
     )
     assert found == "absent"
+
+
+def test_collection_vectors_are_kept_between_runs(tmp_path: Path, monkeypatch) -> None:
+    from postprocess.related import _document_vectors
+    from transcribe.readers.collection import load_collection
+
+    documents = load_collection(REPO / "seeds")[:2]
+    monkeypatch.setenv("KIKIGAKI_CACHE", str(tmp_path / "cache"))
+    embedded = _document_vectors(documents)
+    stored = sorted((tmp_path / "cache" / "vectors").glob("*.npy"))
+    assert len(stored) == len(documents)
+    again = _document_vectors(documents)
+    assert all(np.array_equal(a, b) for a, b in zip(embedded, again, strict=True))
+    monkeypatch.setenv("KIKIGAKI_CACHE", "/proc/not-writable")  # embeds, writes nothing
+    assert len(_document_vectors(documents)) == len(documents)
