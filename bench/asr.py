@@ -8,14 +8,15 @@ the model at the end. **Baseline**: bare faster-whisper with the same settings,
 ``WhisperModel(...)`` then ``BatchedInferencePipeline(model).transcribe(file,
 **transcribe_options(settings))`` with every segment consumed. Both load the model inside
 the clock (the stage does). The two run in turn in one process (A B A B ...), after one
-uncounted pair; printed per length: medians of both times, the median of the per-pair
-throughput ratios bare/ours (goal >= 0.95), and the CER of both on the first five minutes
-(the synthetic conversation's reference).
+uncounted pair on a 30 s clip; printed per length: medians of both times, the median of
+the per-pair throughput ratios bare/ours (goal >= 0.95), and the CER of both on the
+first five minutes (the synthetic conversation's reference).
 
 Audio: a 5-minute synthetic 3-speaker Japanese conversation (``bench/synth_episode.py``,
 kokoro voices) repeated to each length.
 
     uv run python bench/asr.py [--minutes 3 10 30] [--rounds 3]
+    uv run python bench/asr.py --once ours|bare [FILE]   # one side, as a whole process
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.measure import bench_cache, load, long_episode, spread  # noqa: E402
+from bench.measure import bench_cache, load, long_episode, speech_clip, spread  # noqa: E402
 from kikigaki.document import Episode  # noqa: E402
 from pipeline.context import build_context  # noqa: E402
 from pipeline.options import Options  # noqa: E402
@@ -88,7 +89,8 @@ def compare(minutes: float, rounds: int) -> None:
     audio = long_episode(minutes, cache / f"episode-{minutes:g}min.wav", cache)
     truth = reference(cache / "base", min(SCORED_SECONDS, minutes * 60))
     options = Options(show_progress=False)
-    ours(audio, options), bare(audio, options)  # warm-up pair: caches, VAD session
+    warm_up = speech_clip(cache / "clip30.wav")
+    ours(warm_up, options), bare(warm_up, options)  # file caches, VAD session, tokenizer
     pairs = []
     for _ in range(rounds):
         ours_seconds, ours_text, hotwords = ours(audio, options)
@@ -103,11 +105,25 @@ def compare(minutes: float, rounds: int) -> None:
           f"bare {cer([(truth, bare_text)])[0]:.3f}  [{load()}, {rounds} pairs]", flush=True)
 
 
+def once(side: str, audio: Path | None) -> None:
+    """One side on its own, for timing as a whole process (``/usr/bin/time -v``):
+    ``--once ours|bare [FILE]`` (default: the 30 s clip)."""
+    audio = audio or speech_clip(bench_cache() / "clip30.wav")
+    options = Options(show_progress=False)
+    seconds = ours(audio, options)[0] if side == "ours" else bare(audio, options)[0]
+    print(f"{side}: {seconds:.2f} s in the clock", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[3.0, 10.0, 30.0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--once", choices=("ours", "bare"))
+    parser.add_argument("file", type=Path, nargs="?")
     args = parser.parse_args()
+    if args.once:
+        once(args.once, args.file)
+        return
     for minutes in args.minutes:
         compare(minutes, args.rounds)
 

@@ -96,3 +96,30 @@ def test_collection_vectors_are_kept_between_runs(tmp_path: Path, monkeypatch) -
     assert all(np.array_equal(a, b) for a, b in zip(embedded, again, strict=True))
     monkeypatch.setenv("KIKIGAKI_CACHE", "/proc/not-writable")  # embeds, writes nothing
     assert len(_document_vectors(documents)) == len(documents)
+
+
+def test_the_gap_pass_reuses_the_pipelines_vad(shared_dir: Path) -> None:
+    import faster_whisper.transcribe as engine
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from transcribe import coverage
+    from transcribe.asr import AsrSettings
+
+    audio, _ = soundfile.read(shared_dir / "audio" / "pyannote_sample" / "sample.wav",
+                              dtype="float32")
+    options = AsrSettings().vad_options()
+    assert options is not None
+    coverage.keep_pipeline_speech()
+    installed = engine.get_speech_timestamps
+    coverage.keep_pipeline_speech()  # installed once however often asked
+    assert engine.get_speech_timestamps is installed
+    found = engine.get_speech_timestamps(audio, VadOptions(**options))  # as the pipeline
+    reused = coverage.speech_spans(audio, options)
+    assert reused == [(s["start"] / 16_000, s["end"] / 16_000) for s in found]
+    assert coverage._heard.last is None  # used once, the audio not kept
+    fresh = get_speech_timestamps(audio.copy(), VadOptions(**options))
+    assert coverage.speech_spans(audio.copy(), options) == [
+        (s["start"] / 16_000, s["end"] / 16_000) for s in fresh]
+    engine.get_speech_timestamps(audio, VadOptions(**options))
+    coverage.forget_pipeline_speech()  # no gap pass: nothing kept
+    assert coverage._heard.last is None

@@ -180,6 +180,16 @@ def load_segmentation(path: Path | None = None, device: str = "cpu") -> Any:
     return model.to(device).eval()
 
 
+def release_models() -> None:
+    """Drop the loaded segmentation and CAM++ networks (the flow calls this after
+    diarizing: no later stage needs them, and they reload in a fraction of a second)."""
+    from transcribe.campplus import load_campplus
+
+    load_segmentation.cache_clear()
+    _load_embedding.cache_clear()
+    load_campplus.cache_clear()
+
+
 @lru_cache(maxsize=2)
 def _load_embedding(path: Path | None, device: str) -> Any:
     from transcribe.campplus import load_campplus
