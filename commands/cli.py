@@ -64,12 +64,12 @@ def _say(args: argparse.Namespace, line: str) -> None:
 
 
 def _episode(args: argparse.Namespace) -> int:
-    from commands.options import check, options_from
-
     audio = args.command == "transcribe"
     source: Path = args.audio if audio else args.path
     began = time.perf_counter()
     _say(args, f"{args.command}: checking {source} and the options …")
+    from commands.options import check, options_from
+
     options = options_from(args)
     check(options, source, audio=audio)
     _say(args, f"{args.command}: inputs checked in {time.perf_counter() - began:.1f} s; "

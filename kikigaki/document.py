@@ -144,12 +144,18 @@ class Term(_Model):
 
 
 class Correction(_Model):
-    """One glossary correction: ``original`` became ``replacement`` in segment ``segment``."""
+    """One correction: ``original`` became ``replacement`` in segment ``segment``.
+
+    A glossary correction names the term (``canonical``) and has no ``reason``; the
+    homophone stage gives its ``reason`` ("homophone", "near-homophone") and ``score``
+    (how much more likely the language model found the replacement, log10)."""
 
     segment: int
     original: str
     replacement: str
     canonical: str
+    reason: str = ""
+    score: float | None = None
 
 
 class Annotation(_Model):

@@ -122,7 +122,7 @@ def parse(text: str) -> Doc:
 
 
 @cache
-def _dictionary():  # type: ignore[no-untyped-def]
+def sudachi_dictionary():  # type: ignore[no-untyped-def]
     from sudachipy import dictionary
 
     return dictionary.Dictionary(dict="core")
@@ -130,4 +130,4 @@ def _dictionary():  # type: ignore[no-untyped-def]
 
 def is_dictionary_word(text: str) -> bool:
     """Whether ``text`` is a headword of the Sudachi dictionary (an ordinary word)."""
-    return len(_dictionary().lookup(text)) > 0
+    return len(sudachi_dictionary().lookup(text)) > 0

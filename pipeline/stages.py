@@ -66,6 +66,7 @@ NEEDS: Mapping[str, Callable[[Context], Any]] = {
     "collection": lambda c: c.collection,
     "speaker_names": lambda c: c.options.speaker_names,
     "llm_url": lambda c: c.options.text.llm_url,
+    "keep": lambda c: c.sidecar.keep,
 }
 
 
@@ -107,6 +108,8 @@ STAGES: tuple[Stage, ...] = (
           japanese=True),
     Stage("terms", steps.terms, "misheard glossary terms corrected", ("glossary",),
           japanese=True),
+    Stage("homophones", steps.homophones, "misheard everyday words, by sound and context",
+          ("glossary", "keep"), japanese=True),
     Stage("sentences", steps.sentences, "punctuation model, cut into timed sentences",
           japanese=True, otherwise=steps.spaced_sentences),
     Stage("topics", steps.topics, "chapters with titles and summaries", ("glossary",),
@@ -114,10 +117,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("paragraphs", steps.paragraphs, "paragraphs inside chapters and turns"),
     Stage("speakers", steps.speakers, "names by first appearance or label",
           ("speaker_names", "sidecar")),
-    Stage("chapter-titles", steps.chapter_titles, "the sidecar's chapter titles",
-          ("sidecar",)),
     Stage("annotate", steps.annotate, "summary, people, terms, links, related documents",
           ("collection", "glossary", "llm_url")),
+    # Last: a human's titles win over the outline writer's.
+    Stage("chapter-titles", steps.chapter_titles, "the sidecar's chapter titles",
+          ("sidecar",)),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

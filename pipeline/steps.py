@@ -188,6 +188,14 @@ def terms(episode: Episode, *, glossary: Glossary) -> Episode:
     return correct_terms(episode, glossary)
 
 
+def homophones(episode: Episode, *, glossary: Glossary, keep: tuple[str, ...]) -> Episode:
+    """Everyday words misheard as others that sound the same or one mora off, corrected
+    when the language model prefers the other word by a wide margin (logged)."""
+    from postprocess.homophones import correct_homophones
+
+    return correct_homophones(episode, glossary=glossary, keep=keep)
+
+
 def sentences(episode: Episode) -> Episode:
     from postprocess.sentences import split_into_sentences
 

@@ -83,7 +83,7 @@ def glossary_forms(entry: GlossaryTerm) -> list[str]:
 
     A reading that is also an ordinary word (arXiv's アーカイブ, CLIP's クリップ) would tag
     every ordinary use, so it does not count."""
-    from postprocess.terms import is_dictionary_word
+    from kikigaki.nlp import is_dictionary_word
 
     forms = [entry.canonical, *entry.variants]
     if entry.reading and len(entry.reading) >= 3 and not is_dictionary_word(entry.reading):

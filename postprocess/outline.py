@@ -161,7 +161,7 @@ def _fit_phrase(span) -> str | None:  # type: ignore[no-untyped-def]
         tokens = tokens[1:]
     text = "".join(t.text_with_ws for t in tokens).strip()
     text = text.rsplit("、", 1)[-1]
-    text = _without_quotative(text)
+    text = _LEADING_DISCOURSE.sub("", _without_quotative(_after_topic(tokens, text)))
     if not _TITLE_MIN_CHARS <= len(text) <= TITLE_MAX_CHARS + 4 or _NOT_IN_TITLE.search(text):
         return None
     return text
@@ -169,7 +169,22 @@ def _fit_phrase(span) -> str | None:  # type: ignore[no-untyped-def]
 
 _NOT_FIRST = frozenset({"ADP", "PUNCT", "SCONJ", "AUX", "ADV", "CCONJ", "PART", "SYM", "PRON"})
 _WEAK_VERBS = frozenset({"いう", "言う", "ある", "する", "なる", "思う", "できる"})
+# Words that link a phrase to what was said before (かたやディフュージョンモデル: GiNZA reads
+# かたや as かた + や); a heading starts after them.
+_LEADING_DISCOURSE = re.compile(
+    r"^(?:かたや|一方で?|でも|それで|まず|次に|じゃあ|結局|例えば|ちなみに)"
+)
 _QUOTATIVE = re.compile(r"(?:よ|ね|な)?(?:っていう|という|って言う|みたいな)")
+
+
+def _after_topic(tokens: list, text: str) -> str:  # type: ignore[type-arg]
+    """A noun phrase whose modifier states its own topic (OpenAIはソースコードは出さない
+    モデル) is a sentence, not a heading: keep what follows the last topic は."""
+    topics = [t for t in tokens if t.text == "は" and t.tag_.endswith("係助詞")]
+    if not topics:
+        return text
+    after = "".join(t.text_with_ws for t in tokens[tokens.index(topics[-1]) + 1 :]).strip()
+    return after if after and text.endswith(after) else text
 
 
 def _without_quotative(text: str) -> str:

@@ -76,7 +76,7 @@ class Piece:
     tokens: tuple[str, ...]
 
 
-def _kana_morae(text: str) -> list[tuple[int, int, str, str]]:
+def kana_morae(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, consonant, vowel) per mora; ー and ッ join the mora before them."""
     morae: list[tuple[int, int, str, str]] = []
     i = 0
@@ -128,7 +128,7 @@ def phoneme_pieces(text: str) -> list[Piece]:
         j = i
         while j < len(text) and text[j] not in LETTER_NAMES:
             j += 1
-        morae = _kana_morae(text[i:j])
+        morae = kana_morae(text[i:j])
         for n, (start, end, consonant, vowel) in enumerate(morae):
             following = morae[n + 1][2] if n + 1 < len(morae) else ""
             tokens = _mora_tokens(consonant, vowel, last_vowel, pieces, following)
@@ -158,7 +158,7 @@ def _mora_tokens(
 def mora_count(text: str) -> int:
     """Morae of a spoken form (letters spelt out); ー and ッ lengthen the mora before."""
     said = spoken(text)
-    return sum(1 for m in _kana_morae(said) if m[2] or m[3])
+    return sum(1 for m in kana_morae(said) if m[2] or m[3])
 
 
 def phoneme_key(text: str) -> tuple[str, ...]:

@@ -401,7 +401,9 @@ def _preferred_terms(episode: Episode, glossary_terms: Iterable[str] | None) -> 
         return set(glossary_terms)
     from postprocess.glossary import default_glossary
 
-    names = {name for c in episode.corrections for name in (c.canonical, c.replacement)}
+    # Glossary corrections only: an everyday word the homophone stage fixed is no title.
+    names = {name for c in episode.corrections if not c.reason
+             for name in (c.canonical, c.replacement)}
     for term in default_glossary().terms:
         names.add(term.canonical)
         names.update(term.variants)

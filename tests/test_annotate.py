@@ -283,3 +283,12 @@ def test_snippet_is_short_and_around_the_hit() -> None:
     assert len(short) <= SNIPPET_MAX_CHARS
     assert "Transformer" in short
     assert snippet("短い", 0, 2) == "短い"
+
+
+def test_a_heading_starts_after_linking_words_and_a_clause_topic() -> None:
+    from postprocess.outline import noun_phrase_titles
+
+    linked = noun_phrase_titles("それが、かたやディフュージョンモデル、これはどうも違う仕組み")
+    assert linked and not any(title.startswith("かたや") for title in linked)
+    topical = noun_phrase_titles("OpenAIはソースコードは出さないモデルで")
+    assert not any("は" in title for title in topical), topical

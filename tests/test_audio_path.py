@@ -138,7 +138,7 @@ def test_an_english_episode_reads_like_english(
     words = text.split()
     assert len(words) >= 8 and "hello" in text.lower()
     assert all(len(word) < 15 for word in words), words  # no words run together
-    assert set(episode.skipped_stages) == {"fillers", "terms", "sentences", "topics"}
+    assert set(episode.skipped_stages) == {"fillers", "terms", "homophones", "sentences", "topics"}
     assert all("と" not in chapter.title for chapter in episode.chapters)
     for line in (folder / "captions.srt").read_text(encoding="utf-8").splitlines():
         if line and not line[0].isdigit():

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
-from tools.train_punctuation import clean_j_cre3, split_of
+from tools.punctuation.corpora import clean_j_cre3, split_of
 
 TRAINING_SEED = 13
 SHORTEST, LONGEST = 15, 40
