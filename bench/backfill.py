@@ -1,22 +1,27 @@
-"""Batch throughput of the ``backfill`` flow with 1 and 2 local Dask workers.
+"""When does ``backfill`` pay off? One catalogue, three whole commands, cold caches.
 
-A catalogue of synthetic Japanese audio episodes (``bench/synth_episode.py``, different
-seeds) and copies of the seed episode's transcript is run through ``backfill`` once per
-worker count, each time with an empty Prefect home so nothing is cached. Printed: wall
-time, episodes per minute, and the 2-worker throughput as a multiple of the 1-worker one
-measured in the same run. Timings are printed, never checked.
+The catalogue: ``--audio`` episodes of real Japanese speech (the Common Voice clips in
+``../shared/audio/common_voice_ja``, all of them joined in a different order for each
+episode, about a minute) and ``--transcripts`` copies of the seed episode's page. Each
+command runs in a fresh process with an empty Prefect home (nothing cached) and no
+Prefect server running:
 
-    uv run python bench/backfill.py [--episodes 4] [--minutes 1] [--transcripts 4]
+- **serial scan** (the baseline): ``kikigaki scan`` over the catalogue as an inbox, one
+  episode after another in one process (models loaded once, all cores for each);
+- **backfill, 1 worker** and **backfill, 2 workers**: ``kikigaki backfill`` on a local
+  Dask cluster (each worker loads the models; the cores are shared out among workers).
 
-The local cluster gives each worker an equal share of the cores (``OMP_NUM_THREADS``),
-so on 2 cores 1 worker runs 2 threads and 2 workers 1 thread each.
+Printed: wall seconds of each and its ratio to the serial scan. Timings are printed,
+never checked.
+
+    uv run python bench/backfill.py [--audio 2] [--transcripts 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -24,73 +29,69 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import soundfile
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+SEED = REPO / "seeds" / "002_d502b1dd49aa2187.txt"
+CLIPS = REPO.parent / "shared" / "audio" / "common_voice_ja"
 
-SEED_EPISODE = REPO / "seeds" / "002_d502b1dd49aa2187.txt"
 
-
-def make_catalogue(folder: Path, episodes: int, minutes: float, transcripts: int) -> list[Path]:
-    from bench.synth_episode import write_episode
-
-    tts = Path(tempfile.gettempdir()) / "kk-bench" / "tts"
-    sources = []
-    for seed in range(episodes):
-        made = write_episode(folder / f"audio-{seed}", minutes=minutes, speakers=2 + seed % 2,
-                             seed=seed, cache=tts)
-        sources.append(made.wav)
+def make_catalogue(folder: Path, audio: int, transcripts: int) -> None:
+    clips = sorted(CLIPS.glob("*.wav"))
+    if audio and not clips:
+        raise SystemExit(f"no clips in {CLIPS} (the project's shared data)")
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(audio):
+        order = clips[:]
+        random.Random(number).shuffle(order)
+        pieces, rate = [], 16000
+        for clip in order:
+            samples, rate = soundfile.read(clip, dtype="float32", always_2d=False)
+            pieces += [samples, np.zeros(rate // 2, dtype="float32")]  # half a second apart
+        soundfile.write(folder / f"audio-{number}.wav", np.concatenate(pieces), rate)
     for number in range(transcripts):
-        copy = folder / f"transcript-{number}.txt"
-        shutil.copy(SEED_EPISODE, copy)
-        sources.append(copy)
-    return sources
+        text = SEED.read_text(encoding="utf-8")
+        (folder / f"transcript-{number}.txt").write_text(text + "\n" * number, encoding="utf-8")
+    past = time.time() - 60
+    for path in folder.iterdir():
+        os.utime(path, (past, past))  # settled, for the scan
 
 
-def run_child(sources: list[Path], workers: int, work: Path) -> dict[str, float]:
-    """One backfill in a fresh process with an empty Prefect home."""
-    home = work / f"prefect-home-{workers}"
+def timed(command: list[str], home: Path) -> float:
     shutil.rmtree(home, ignore_errors=True)
-    env = {**os.environ, "PREFECT_HOME": str(home)}
-    command = [sys.executable, __file__, "--child", str(workers), str(work / f"site-{workers}"),
-               *map(str, sources)]
-    output = subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True,
-                            text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
-
-
-def child(workers: int, out: Path, sources: list[Path]) -> None:
-    from flows.backfill import backfill
-    from flows.settings import apply_local_defaults
-    from pipeline.options import Options, PublishOptions
-
-    apply_local_defaults()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(home)
     began = time.perf_counter()
-    options = Options(publish=PublishOptions(out=out), show_progress=False)
-    result = backfill(sources, options, workers=workers)
-    seconds = time.perf_counter() - began
-    print(json.dumps({"seconds": seconds, "done": len(result.episodes),
-                      "failed": len(result.failed)}))
+    subprocess.run(command, cwd=REPO, env=env, check=False, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return time.perf_counter() - began
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(int(sys.argv[2]), Path(sys.argv[3]), [Path(p) for p in sys.argv[4:]])
-        return
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--episodes", type=int, default=4, help="synthetic audio episodes")
-    parser.add_argument("--minutes", type=float, default=1.0, help="length of each")
-    parser.add_argument("--transcripts", type=int, default=4, help="copies of the seed page")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.mkdtemp(prefix="kk-backfill-")))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audio", type=int, default=2, help="audio episodes (about 1 min)")
+    parser.add_argument("--transcripts", type=int, default=2, help="copies of the seed page")
     args = parser.parse_args()
-    sources = make_catalogue(args.work / "catalogue", args.episodes, args.minutes,
-                             args.transcripts)
-    results = {}
-    for workers in (1, 2):
-        results[workers] = run_child(sources, workers, args.work)
-        r = results[workers]
-        print(f"{workers} worker(s): {r['seconds']:.1f} s for {r['done']} episodes "
-              f"({r['failed']} failed), {60 * r['done'] / r['seconds']:.2f} episodes/min")
-    print(f"2 workers / 1 worker throughput = {results[1]['seconds'] / results[2]['seconds']:.2f}")
+    work = Path(tempfile.mkdtemp(prefix="kk-backfill-"))
+    catalogue = work / "catalogue"
+    make_catalogue(catalogue, args.audio, args.transcripts)
+    cli = [sys.executable, "-m", "commands.cli"]
+    runs = {
+        "serial scan": [*cli, "scan", "--inbox", str(catalogue), "--out", str(work / "s0"),
+                        "--state", str(work / "state")],
+        "backfill, 1 worker": [*cli, "backfill", str(catalogue), "--out", str(work / "s1"),
+                               "--workers", "1"],
+        "backfill, 2 workers": [*cli, "backfill", str(catalogue), "--out", str(work / "s2"),
+                                "--workers", "2"],
+    }
+    seconds = {name: timed(command, work / f"home-{i}")
+               for i, (name, command) in enumerate(runs.items())}
+    print(f"{args.audio} audio episodes (about 1 min each) + {args.transcripts} transcripts, "
+          f"{os.cpu_count()} cores, cold caches, wall seconds")
+    for name, value in seconds.items():
+        print(f"  {name:<20} {value:7.1f} s  {value / seconds['serial scan']:5.2f} x serial scan")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the flow :func:`flows.episode.process_episode`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ EXIT_BAD_INPUT = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    apply_local_defaults(verbose=args.verbose)
+    apply_local_defaults(verbose=args.verbose, service=args.command in ("scan", "serve"))
     try:
         return _run(args)
     except KikigakiError as error:
@@ -51,6 +52,8 @@ def _run(args: argparse.Namespace) -> int:
         return _service(args)
     if args.command == "backfill":
         return _backfill(args)
+    if args.command == "preview":
+        return _preview(args)
     if args.command in ("punctuate", "terms", "segment"):
         return _filter(args)
     if args.command == "eval":
@@ -72,11 +75,10 @@ def _episode(args: argparse.Namespace) -> int:
 
     options = options_from(args)
     check(options, source, audio=audio)
-    _say(args, f"{args.command}: inputs checked in {time.perf_counter() - began:.1f} s; "
-               "starting Prefect …")
-    from flows.episode import process_episode
+    _say(args, f"{args.command}: inputs checked in {time.perf_counter() - began:.1f} s")
+    from flows.episode import run_episode
 
-    result = process_episode(source, options)
+    result = run_episode(source, options)
     if not result.episode.sentences:
         print(f"kikigaki: {source}: no speech found; the page has no transcript",
               file=sys.stderr)
@@ -86,7 +88,6 @@ def _episode(args: argparse.Namespace) -> int:
 
 def _service(args: argparse.Namespace) -> int:
     from commands.options import check, options_from
-    from flows.service import scan_inbox
 
     if not args.inbox.is_dir():
         raise KikigakiError(args.inbox, "the inbox is not a folder", "create it first")
@@ -95,27 +96,31 @@ def _service(args: argparse.Namespace) -> int:
     inbox = args.inbox.resolve()
     state = args.state.resolve() if args.state else None
     if args.command == "scan":
-        report = scan_inbox(inbox, options, args.feed, state)
-        for source, reason in report.failed.items():
-            print(f"kikigaki: {source}: {reason}", file=sys.stderr)
-        print(f"published {len(report.published)}, unchanged {report.unchanged}, "
-              f"busy {len(report.busy)}, failed {len(report.failed)}")
-        return 1 if report.failed else 0
-    from prefect import serve
-
-    from flows.local_server import prefect_api
-    from flows.service import state_dir
+        return _scan_once(args, inbox, options, state)
+    from flows.serve import serve_inbox
 
     schedule = {"interval": args.interval} if args.interval else {"cron": args.cron}
-    parameters = {"inbox": inbox, "options": options, "feed": args.feed, "state": state}
-    with prefect_api(state_dir(inbox, state) / "prefect") as url:
-        print(f"kikigaki: serving the inbox scan ({schedule}) on the Prefect API at {url}",
-              file=sys.stderr)
-        deployment = scan_inbox.to_deployment(
-            name=args.name, parameters=parameters, concurrency_limit=1, **schedule
-        )
-        serve(deployment)
+    serve_inbox(inbox, options, schedule=schedule, name=args.name, feed=args.feed,
+                state=state, port=args.port, say=lambda line: _say(args, line))
     return 0
+
+
+def _scan_once(args: argparse.Namespace, inbox: Path, options: Options,
+               state: Path | None) -> int:
+    """One scan: through the running Prefect server, or without Prefect when none runs."""
+    from flows.episode import run_locally
+    from flows.local_server import running_api_url, using_api
+    from flows.service import scan, scan_inbox, summary
+
+    url = running_api_url()
+    if url is None:
+        report = scan(inbox, options, run_locally, feed=args.feed, state=state,
+                      retry_failed=args.retry_failed)
+    else:
+        with using_api(url):
+            report = scan_inbox(inbox, options, args.feed, state, args.retry_failed)
+    print(f"kikigaki: scan: {summary(report)}")  # with each failure and why: said once
+    return 1 if report.failed else 0
 
 
 def _resolved(options: Options) -> Options:
@@ -129,12 +134,23 @@ def _resolved(options: Options) -> Options:
                      hotwords_file=text.hotwords_file.resolve() if text.hotwords_file else None,
                      collection_dir=text.collection_dir.resolve() if text.collection_dir
                      else None),
-        publish=replace(publish, out=publish.out.resolve()),
+        publish=replace(publish, out=publish.out.resolve(),
+                        show_image=_resolved_file(publish.show_image)),
     )
+
+
+def _resolved_file(value: str | None) -> str | None:
+    """A file's absolute path; a URL (or nothing) as it is."""
+    if not value or value.startswith(("http://", "https://")):
+        return value
+    return str(Path(value).resolve())
 
 
 def _backfill(args: argparse.Namespace) -> int:
     from commands.options import check, options_from
+    from flows.settings import quiet_dask
+
+    quiet_dask(verbose=args.verbose)
     from flows.backfill import backfill
     from kikigaki.sidecar import SIDECAR_SUFFIX
     from pipeline.options import AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES
@@ -152,11 +168,23 @@ def _backfill(args: argparse.Namespace) -> int:
     options = _resolved(options_from(args))
     check(options, audio=True)
     result = backfill([p.resolve() for p in sources], options, workers=args.workers,
-                      address=args.scheduler)
+                      address=args.scheduler, dashboard=args.dashboard)
     for source, reason in result.failed.items():
         print(f"kikigaki: {source}: {reason}", file=sys.stderr)
     print(f"published {len(result.episodes)} of {len(sources)} episodes into {args.out}")
     return 1 if result.failed else 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from publish.preview import serve
+
+    def announce(url: str) -> None:
+        print(f"kikigaki: serving {args.out} at {url} (Ctrl+C to stop)", file=sys.stderr,
+              flush=True)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: the way to stop it
+        serve(args.out, args.port, announce)
+    return 0
 
 
 def _filter(args: argparse.Namespace) -> int:

@@ -22,7 +22,8 @@ def options_from(args: argparse.Namespace) -> Options:
     """The options the arguments ask for (not yet checked against the files)."""
     options = Options(
         text=_text(args),
-        publish=PublishOptions(out=args.out, base_url=getattr(args, "base_url", None)),
+        publish=PublishOptions(out=args.out, base_url=getattr(args, "base_url", None),
+                               show_image=_given(getattr(args, "show_image", None))),
         details=_details(args),
         slug=getattr(args, "slug", None),
         sidecar=getattr(args, "sidecar", None),
@@ -110,6 +111,7 @@ def check(options: Options, source: Path | None = None, *, audio: bool = False) 
     """Read and check everything the run will read: the source, the sidecar, glossaries,
     hotwords file, collection, model, site folder and base URL."""
     from pipeline.context import build_context
+    from publish.artwork import check_artwork
     from publish.layout import site_base_url
     from publish.sitedir import check_site_dir
 
@@ -127,6 +129,10 @@ def check(options: Options, source: Path | None = None, *, audio: bool = False) 
     check_site_dir(options.publish.out)
     if options.publish.base_url is not None:
         site_base_url(options.publish.base_url)
+    if options.publish.show_image is not None:
+        check_artwork(options.publish.show_image, "--show-image")
+    if options.details.image is not None:
+        check_artwork(options.details.image, "--image")
 
 
 def _check_device(options: Options) -> None:

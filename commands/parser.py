@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flows.local_server import DEFAULT_PORT
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -33,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_episode(transcribe)
     _add_text(transcribe)
     _add_service(commands)
+    preview = commands.add_parser(
+        "preview", help="serve the published site on localhost, with byte ranges so the "
+        "player seeks (Ctrl+C to stop)",
+    )
+    preview.add_argument("--out", type=Path, default=Path("site"), help="site folder (site/)")
+    preview.add_argument("--port", type=int, default=8000, help="port on localhost (8000)")
     _add_filters(commands)
     _add_eval(commands)
     return parser
@@ -69,7 +77,8 @@ def _add_text(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--collection", type=Path, default=None,
-        help="folder of the collection's documents to publish beside (the shipped seeds/)",
+        help="folder of documents to publish beside, e.g. the shipped seeds/ (default: the "
+        "ones the site already has; none for a new site)",
     )
     command.add_argument(
         "--llm", metavar="URL",
@@ -80,6 +89,11 @@ def _add_text(command: argparse.ArgumentParser) -> None:
         "--base-url",
         help="where the site will be served, for the absolute links of its RSS feed "
         "(default: the last one given for this site, else http://localhost:8000/)",
+    )
+    command.add_argument(
+        "--show-image", metavar="URL|FILE",
+        help="the show's artwork for the feed (a URL, or a JPEG/PNG file copied into the "
+        "site; default: the last one given for this site)",
     )
 
 
@@ -131,11 +145,16 @@ def _add_service(commands: argparse._SubParsersAction) -> None:
                              help="where the ledger and locks live (INBOX/.kikigaki-state)")
         _add_asr(command)
         _add_text(command)
+    scan.add_argument("--retry-failed", action="store_true",
+                      help="try again the files that failed before and did not change since")
     when = serve.add_mutually_exclusive_group()
     when.add_argument("--cron", default="*/10 * * * *",
                       help='when to scan, as cron (default "*/10 * * * *")')
     when.add_argument("--interval", type=float, help="scan every this many seconds instead")
     serve.add_argument("--name", default="kikigaki-inbox", help="the deployment's name")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
+                       help=f"port of the local Prefect server and its UI ({DEFAULT_PORT}); "
+                       "unused when PREFECT_API_URL names a server")
     backfill = commands.add_parser(
         "backfill", help="process many episodes on a Dask cluster, then publish once"
     )
@@ -144,6 +163,10 @@ def _add_service(commands: argparse._SubParsersAction) -> None:
     backfill.add_argument("--out", type=Path, default=Path("site"))
     backfill.add_argument("--workers", type=int, default=2, help="local Dask workers (2)")
     backfill.add_argument("--scheduler", help="an existing Dask scheduler, tcp://host:8786")
+    backfill.add_argument("--dashboard", nargs="?", const=":8787", metavar="ADDRESS",
+                          help="open Dask's dashboard (at :8787, or ADDRESS); default: none")
+    backfill.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                          help="show Dask's and Prefect's own logs")
     _add_asr(backfill)
     _add_text(backfill)
 

@@ -50,9 +50,18 @@ def _class_names(cls: type) -> list[str]:
 _DROP_REPORTED = _DropReportedFailures()
 
 
-def apply_local_defaults(*, verbose: bool = False) -> None:
-    for name, value in LOCAL_DEFAULTS.items():
-        if verbose and name == "PREFECT_LOGGING_LEVEL":
+# The inbox service: run logs at INFO go to the Prefect UI; the console keeps to the
+# service's own lines (one per scan) and errors.
+SERVICE_DEFAULTS = {
+    "PREFECT_LOGGING_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "ERROR",
+}
+
+
+def apply_local_defaults(*, verbose: bool = False, service: bool = False) -> None:
+    defaults = {**LOCAL_DEFAULTS, **(SERVICE_DEFAULTS if service else {})}
+    for name, value in defaults.items():
+        if verbose and name.startswith("PREFECT_LOGGING_"):
             continue
         os.environ.setdefault(name, value)
     for name in _RUN_LOGGERS:
@@ -61,3 +70,10 @@ def apply_local_defaults(*, verbose: bool = False) -> None:
             logger.removeFilter(_DROP_REPORTED)
         else:
             logger.addFilter(_DROP_REPORTED)
+
+
+def quiet_dask(*, verbose: bool = False) -> None:
+    """Dask's own INFO lines (scheduler, nannies, workers: dozens a run) only when asked;
+    read by every Dask process at import, so set before ``distributed`` is imported."""
+    if not verbose:
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")

@@ -1,9 +1,10 @@
 """Everything a run reads besides the episode, read once and checked up front.
 
 :func:`build_context` reads the sidecar, the glossaries (the shipped one, the user's, the
-sidecar's ``[[term]]``), the hotwords file and the collection. The command line calls it
-before Prefect starts, so a bad file costs no wait; the flows call it again as a cached
-task. Each file is read once per call.
+sidecar's ``[[term]]``), the hotwords file and the collection (the ``--collection``
+folder, else the documents the site was last published beside). The command line calls
+it before Prefect starts, so a bad file costs no wait; the flows call it again as a
+cached task. Each file is read once per call.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from kikigaki.document import CollectionDocument
-from kikigaki.resources import seeds_dir
 from kikigaki.sidecar import Sidecar, find_sidecar
 from pipeline.options import Options
 from pipeline.stages import Context
@@ -19,6 +19,7 @@ from pipeline.steps import Hotwords
 from postprocess.glossary import Glossary, glossary_from_entries, load_glossary
 from postprocess.hotwords import read_hotwords
 from transcribe.readers.collection import load_collection
+from transcribe.readers.site_collection import load_site_collection
 
 
 def build_context(source: Path, options: Options) -> Context:
@@ -42,8 +43,11 @@ def glossaries(paths: tuple[Path, ...], sidecar: Sidecar) -> tuple[Glossary, Glo
 
 
 def collection_documents(options: Options) -> list[CollectionDocument]:
-    """The documents the site is published beside (all of them, episode pages too)."""
-    return load_collection(Path(options.text.collection_dir or seeds_dir()))
+    """The documents the site is published beside (all of them, episode pages too): those
+    of ``--collection``, else the ones the site already carries (none for a new site)."""
+    if options.text.collection_dir is not None:
+        return load_collection(Path(options.text.collection_dir))
+    return load_site_collection(options.publish.out)
 
 
 def hotwords(options: Options, glossary: Glossary, user: Glossary) -> Hotwords:

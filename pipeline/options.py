@@ -39,7 +39,7 @@ class TextOptions:
     glossary_paths: tuple[Path, ...] = ()  # the user's glossaries, over the shipped one
     hotwords_file: Path | None = None  # extra hotwords, one term a line
     no_hotwords: bool = False  # send Whisper no hotwords at all
-    collection_dir: Path | None = None  # None: the shipped seed documents
+    collection_dir: Path | None = None  # None: the documents the site already has
     llm_url: str | None = None  # an OpenAI-compatible endpoint that writes the show notes
 
 
@@ -47,6 +47,7 @@ class TextOptions:
 class PublishOptions:
     out: Path = Path("site")
     base_url: str | None = None  # None: the one this site used last
+    show_image: str | None = None  # the show's artwork, a URL or a file; None: the site's
 
 
 @dataclass(frozen=True)

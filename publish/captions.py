@@ -67,6 +67,9 @@ def caption_lines(text: str, *, japanese: bool = True) -> list[str]:
     lines: list[str] = []
     line = ""
     for unit in _units(text, japanese=japanese):
+        if japanese and line.strip() and _hangs(unit, line, width_of, limit):
+            line += unit  # a stop or a closing bracket never starts a line
+            continue
         if line.strip() and width_of((line + unit).rstrip()) > limit:
             line, carried = _break_at_mark(line, width_of, limit)
             lines.append(line.rstrip())
@@ -78,6 +81,23 @@ def caption_lines(text: str, *, japanese: bool = True) -> list[str]:
     if line.strip():
         lines.append(line.strip())
     return [piece.strip() for piece in lines if piece.strip()]
+
+
+# Characters a Japanese line must not start with (kinsoku): stops, commas, closing
+# brackets. Such marks hang past the line's end instead (ぶら下げ), by at most two
+# full-width characters (」。).
+_HANG_WIDTH = 2.0
+_NO_LINE_START = frozenset("。、，．,.」』）)］]】〉》！？!?…‥：；:;")
+
+
+def _hangs(unit: str, line: str, width_of: Callable[[str], float], limit: float) -> bool:
+    """``unit`` is closing punctuation that may stay on ``line`` past the limit."""
+    mark = unit.strip()
+    return (
+        bool(mark)
+        and all(c in _NO_LINE_START for c in mark)
+        and width_of((line + unit).rstrip()) <= limit + _HANG_WIDTH
+    )
 
 
 def split_text(text: str, max_chars: int) -> list[str]:

@@ -9,9 +9,8 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from kikigaki.document import CollectionDocument, DocumentBlock, Episode, TermLink
+from publish.excerpts import document_excerpt
 from publish.layout import (
-    EXCERPT_CHARS,
-    EXCERPT_MIN_CHARS,
     EXTERNAL_LINK,
     KIND_LABELS,
     SITE_TITLE,
@@ -19,7 +18,7 @@ from publish.layout import (
     document_page_path,
 )
 from publish.templating import render_template
-from publish.views import LinkView, Piece, one_line
+from publish.views import LinkView, Piece
 
 # --------------------------------------------------------------------------- documents
 
@@ -48,6 +47,7 @@ class BacklinkTerm:
     name: str
     href: str  # the term in the episode's notes
     block: str  # the block of this document it points to
+    place: str = ""  # that block, as a link text: its words and the section it is in
 
 
 @dataclass
@@ -56,7 +56,7 @@ class BacklinkView:
     href: str
     date: str
     terms: list[BacklinkTerm]
-    related: str = ""  # the relatedness score, when the document is among the top
+    related: bool = False  # the episode lists this document among its related ones
 
 
 def linked_pieces(text: str) -> list[Piece]:
@@ -101,7 +101,7 @@ def render_document_page(
         root=root,
         site_title=SITE_TITLE,
         page_title=document.title,
-        description=document_excerpt(document.blocks),
+        description=document_excerpt(document),
         document=document,
         kind=KIND_LABELS.get(document.kind, document.kind),
         date=document.date or "",
@@ -109,6 +109,25 @@ def render_document_page(
         blocks=views,
         contents=_contents(views),
         backlinks=backlinks,
+    )
+
+
+def render_source_page(document: CollectionDocument, slug: str, episode: Episode) -> str:
+    """The page at a document's address when the document is the source of a published
+    episode (:mod:`publish.sources`): a pointer to the episode's show notes."""
+    root = "../" * (len(PurePosixPath(document_page_path(document)).parts) - 1)
+    title = episode.meta.title or slug
+    return render_template(
+        "source-page.html.j2",
+        root=root,
+        site_title=SITE_TITLE,
+        page_title=document.title,
+        description=f"エピソード「{title}」の配信ページ",
+        document=document,
+        kind=KIND_LABELS.get(document.kind, document.kind),
+        episode_href=f"{root}{slug}/index.html",
+        episode_title=title,
+        episode_date=episode.meta.date or "",
     )
 
 
@@ -177,17 +196,17 @@ def _backlinks(
     """The episodes whose terms link into ``document`` or that rank it among their most
     related documents, with the terms and the blocks they point to."""
     page = document.href.split("#", 1)[0]
-    block_ids = {block.id for block in document.blocks}
+    places = block_places(document.blocks)
     backlinks = []
     for slug, episode in episodes:
         notes = f"{root}{slug}/index.html"
         terms = [
-            BacklinkTerm(term.canonical, f"{notes}#t{index}", anchor)
+            BacklinkTerm(term.canonical, f"{notes}#t{index}", anchor, places.get(anchor, ""))
             for index, term in enumerate(episode.terms)
-            for anchor in _anchors_into(term.links, page, block_ids)
+            for anchor in _anchors_into(term.links, page, set(places))
         ]
         top = sorted(episode.related, key=lambda r: -r.score)[:TOP_RELATED]
-        related = next((r for r in top if r.href.split("#", 1)[0] == page), None)
+        related = any(r.href.split("#", 1)[0] == page and r.score > 0 for r in top)
         if terms or related:
             backlinks.append(
                 BacklinkView(
@@ -195,10 +214,29 @@ def _backlinks(
                     href=notes,
                     date=episode.meta.date or "",
                     terms=terms,
-                    related=f"{related.score:.2f}" if related else "",
+                    related=related,
                 )
             )
     return backlinks
+
+
+_PLACE_CHARS = 24
+
+
+def block_places(blocks: Sequence[DocumentBlock]) -> dict[str, str]:
+    """Each block as a link to it reads: a heading by its text, any other block by its
+    first words and the heading it sits under (「Transformer の…」（スライド 4: 背景）)."""
+    places: dict[str, str] = {}
+    heading = ""
+    for block in blocks:
+        text = " ".join(block.text.split())
+        if block.kind == "heading":
+            heading = text
+            places[block.id] = text
+            continue
+        words = text if len(text) <= _PLACE_CHARS else text[:_PLACE_CHARS].rstrip() + "…"
+        places[block.id] = f"「{words}」" + (f"（{heading}）" if heading else "")
+    return places
 
 
 def _anchors_into(links: Iterable[TermLink], page: str, block_ids: set[str]) -> list[str]:
@@ -221,13 +259,3 @@ def _block_refs(backlinks: Sequence[BacklinkView]) -> dict[str, list[LinkView]]:
                 link = LinkView(term.name, term.href, backlink.title)
                 refs.setdefault(term.block, []).append(link)
     return refs
-
-
-def document_excerpt(blocks: Sequence[DocumentBlock]) -> str:
-    for block in blocks:
-        if block.kind in ("paragraph", "list-item") and len(block.text) >= EXCERPT_MIN_CHARS:
-            text = one_line(block.text)
-            return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
-    return ""
-
-

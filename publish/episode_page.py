@@ -13,7 +13,6 @@ from markupsafe import Markup
 
 from kikigaki.document import Annotation, CollectionDocument, Episode, Sentence, Term
 from publish.captions import timed_files
-from publish.feed import PublishedEpisode, SiteInfo, episode_schema, script_json
 from publish.layout import (
     AUDIO_LABEL,
     AUDIO_STEM,
@@ -21,13 +20,15 @@ from publish.layout import (
     FILE_LABELS,
     ROLE_LABELS,
     SCRIPT,
-    SENTENCES_PER_PARAGRAPH,
     SITE_TITLE,
     episode_slug,
     site_info,
 )
+from publish.podcast import PublishedEpisode, SiteInfo, is_http_url
+from publish.schema_org import episode_schema, script_json
 from publish.templating import MarkdownRaw, markdown_url, render_template
-from publish.views import LinkView, Piece, episode_sentences, one_line
+from publish.transcripts import fully_timed, transcript_html, transcript_json, transcript_text
+from publish.views import LinkView, Piece, clock, episode_sentences, paragraph_ranges
 
 # --------------------------------------------------------------------------- episode view
 
@@ -148,6 +149,7 @@ class EpisodeView:
     date_note: str = ""  # how the date was found, when it is only an estimate
     language: str = "ja"
     language_note: str = ""  # the stages left out for another language
+    audio_url: str = ""  # the audio at its host, when the site has no copy
 
     @property
     def byline(self) -> str:
@@ -181,27 +183,33 @@ def render_episode_files(
     *,
     site: SiteInfo | None = None,
     audio_bytes: int = 0,
+    cover: str = "",
 ) -> dict[str, str]:
     """The text files of one episode's folder (name → content), rendered for
     ``collection``; ``audio`` is the name of its audio file in that folder, if any (of
-    ``audio_bytes`` bytes), ``site`` the site it is published in (for its JSON-LD)."""
+    ``audio_bytes`` bytes), ``cover`` its artwork's, ``site`` the site it is published in
+    (for its JSON-LD)."""
     files = {
         "transcript.txt": transcript_text(episode),
-        "transcript.json": transcript_json(episode),
+        "transcript.html": transcript_html(episode),
         "episode.json": episode.to_json() + "\n",
         **timed_files(episode),
     }
+    if fully_timed(episode):
+        files["transcript.json"] = transcript_json(episode)
     listed = sorted([*files, "show-notes.md", *([audio] if audio else [])])
     view = episode_view(episode, collection, listed)
     if audio:
         captions = "captions.vtt" if "captions.vtt" in files else ""
         view.player = PlayerView(src=audio, captions=captions)
+    elif is_http_url(episode.meta.audio):
+        view.audio_url = str(episode.meta.audio)
     files["show-notes.md"] = render_template(
         "show-notes.md.j2", episode=view, site_title=SITE_TITLE
     )
     site = site or site_info([episode])
     published = PublishedEpisode(
-        view.slug, episode, frozenset([*files, "index.html"]), audio, audio_bytes
+        view.slug, episode, frozenset([*files, "index.html"]), audio, audio_bytes, cover
     )
     files["index.html"] = render_template(
         "episode.html.j2",
@@ -214,27 +222,6 @@ def render_episode_files(
         json_ld=Markup(script_json(episode_schema(site, published))),
     )
     return files
-
-
-def transcript_text(episode: Episode) -> str:
-    return "".join(one_line(s.text) + "\n" for s in episode_sentences(episode))
-
-
-def transcript_json(episode: Episode) -> str:
-    """Podcasting 2.0 transcript JSON; times and speaker only where they are known."""
-    segments = []
-    for sentence in episode_sentences(episode):
-        segment: dict[str, object] = {}
-        if sentence.speaker:
-            segment["speaker"] = episode.speaker_name(sentence.speaker)
-        if sentence.start is not None:
-            segment["startTime"] = round(sentence.start, 3)
-        if sentence.end is not None:
-            segment["endTime"] = round(sentence.end, 3)
-        segment["body"] = one_line(sentence.text)
-        segments.append(segment)
-    document = {"version": "1.0.0", "segments": segments}
-    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
 def episode_view(
@@ -299,16 +286,6 @@ def _file_label(name: str) -> str:
     if name.startswith(AUDIO_STEM + ".") or name == AUDIO_STEM:
         return AUDIO_LABEL
     return FILE_LABELS.get(name, name)
-
-
-def clock(seconds: float | None) -> str:
-    """``12:34`` or ``1:02:03``; empty when unknown."""
-    if seconds is None:
-        return ""
-    total = max(int(seconds), 0)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _chapter_views(episode: Episode) -> list[ChapterView]:
@@ -376,6 +353,7 @@ def _related_views(episode: Episode, pages: set[str]) -> list[RelatedView]:
             shared_terms="、".join(r.shared_terms),
         )
         for r in ranked
+        if r.score > 0
     ]
 
 
@@ -396,7 +374,7 @@ def _transcript(episode: Episode, term_ids: dict[str, str]) -> list[SectionView]
                 anchor=views[p_first].id,
                 sentences=views[p_first:p_end],
             )
-            for p_first, p_end, speaker in _paragraph_ranges(episode, first, end)
+            for p_first, p_end, speaker in paragraph_ranges(episode, first, end)
         ]
         sections.append(
             SectionView(
@@ -467,35 +445,3 @@ def _section_ranges(episode: Episode) -> list[tuple[int, int, int | None]]:
     if position < count:
         ranges.append((position, count, None))
     return ranges
-
-
-def _paragraph_ranges(episode: Episode, first: int, end: int) -> list[tuple[int, int, str | None]]:
-    """Paragraphs of sentences ``first`` .. ``end - 1``: the episode's own, cut to the range;
-    sentences outside any paragraph grouped by speaker, a few at a time."""
-    sentences = episode_sentences(episode)
-    owner: dict[int, tuple[int, str | None]] = {}
-    for number, paragraph in enumerate(episode.paragraphs):
-        for index in range(max(paragraph.first, first), min(paragraph.end, end)):
-            owner.setdefault(index, (number, paragraph.speaker))
-    ranges: list[tuple[int, int, str | None]] = []
-    for index in range(first, end):
-        key = owner.get(index)
-        speaker = key[1] if key and key[1] else sentences[index].speaker
-        if ranges and _continues(ranges[-1], index, key, speaker, owner):
-            ranges[-1] = (ranges[-1][0], index + 1, ranges[-1][2])
-        else:
-            ranges.append((index, index + 1, speaker))
-    return ranges
-
-
-def _continues(
-    last: tuple[int, int, str | None],
-    index: int,
-    key: tuple[int, str | None] | None,
-    speaker: str | None,
-    owner: dict[int, tuple[int, str | None]],
-) -> bool:
-    previous = owner.get(index - 1)
-    if key is not None or previous is not None:
-        return key is not None and previous is not None and key[0] == previous[0]
-    return last[2] == speaker and index - last[0] < SENTENCES_PER_PARAGRAPH

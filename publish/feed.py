@@ -1,12 +1,16 @@
-"""The site's feed and each episode page's structured data.
+"""The site's feed: RSS 2.0 with the Podcasting 2.0 and Apple Podcasts namespaces.
 
-- ``feed.xml``: RSS 2.0 with the Podcasting 2.0 namespace, newest episode first: per item
-  the page, a stable ``guid``, ``pubDate``, the description, the audio as ``enclosure`` when
-  the site has a copy, ``podcast:transcript`` (JSON, and WebVTT captions when timed),
-  ``podcast:chapters`` and a ``podcast:person`` for each known host and guest.
-- a schema.org ``PodcastEpisode`` for each episode page, as JSON-LD.
+Newest episode first. The channel: title, link, description, language, ``itunes:author``,
+``itunes:explicit``, the show's artwork (``image`` and ``itunes:image``) when known, a
+``podcast:guid`` for a real address. Each item: the page, a stable ``guid``, a ``pubDate``
+always (:func:`publish.podcast.publication_date`), the description, the audio as
+``enclosure`` when known (the site's copy, or the address the episode's page names), its
+``itunes:duration``, ``itunes:episode`` and ``itunes:season``, the episode's artwork,
+``podcast:transcript`` for each transcript file (:func:`publish.podcast.transcript_files`),
+``podcast:chapters`` and a ``podcast:person`` for each host, guest and named speaker.
 
-Feeds need absolute links, so both take the site's base URL.
+Feeds need absolute links, so the feed takes the site's base URL. The XML is written by
+the standard library's ElementTree (escaping, namespaces).
 """
 
 from __future__ import annotations
@@ -14,69 +18,40 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import html
-import json
 import re
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from kikigaki.document import Episode
+from publish.podcast import (
+    PublishedEpisode,
+    SiteInfo,
+    audio_link,
+    audio_type,
+    cover_link,
+    episode_description,
+    episode_numbers,
+    episode_people,
+    iso_duration,
+    publication_date,
+    transcript_files,
+)
+
+__all__ = ["PublishedEpisode", "SiteInfo", "iso_duration", "podcast_guid", "rfc822", "rss_feed"]
 
 # --------------------------------------------------------------------------- feed
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # Podcasting 2.0 podcast:guid: UUIDv5 of the feed URL without its scheme, in this namespace.
 PODCAST_GUID_NS = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _EPISODE_GUID_NS = uuid.uuid5(uuid.NAMESPACE_URL, "https://kikigaki.invalid/episode")
-AUDIO_TYPES = {
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".mp4": "audio/mp4",
-    ".aac": "audio/aac",
-    ".wav": "audio/wav",
-    ".flac": "audio/flac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".webm": "audio/webm",
-}
 _Node = tuple[str, dict[str, str], "str | list[_Node]"]  # tag, attributes, text or children
+_NAMESPACES = {"podcast": PODCAST_NS, "itunes": ITUNES_NS, "atom": ATOM_NS}
+for _prefix, _uri in _NAMESPACES.items():
+    ET.register_namespace(_prefix, _uri)
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class SiteInfo:
-    """The site as feeds see it: ``base_url`` is absolute and ends with ``/``."""
-
-    title: str
-    description: str
-    base_url: str
-    language: str = "ja"
-    guid: bool = False  # give the channel a podcast:guid (only for a real base URL)
-
-    @property
-    def feed_url(self) -> str:
-        return self.base_url + "feed.xml"
-
-
-@dataclass(frozen=True)
-class PublishedEpisode:
-    """An episode as published: its folder ``slug`` and the files in it."""
-
-    slug: str
-    episode: Episode
-    files: frozenset[str] = field(default_factory=frozenset)
-    audio: str = ""  # the audio file's name in the folder, when the site has a copy
-    audio_bytes: int = 0
-
-    def url(self, site: SiteInfo, name: str = "index.html") -> str:
-        return f"{site.base_url}{self.slug}/{name}"
-
-
-def audio_type(name: str) -> str:
-    suffix = name[name.rfind(".") :].lower() if "." in name else ""
-    return AUDIO_TYPES.get(suffix, "application/octet-stream")
 
 
 def episode_guid(published: PublishedEpisode) -> str:
@@ -99,36 +74,18 @@ def rfc822(date: str | None) -> str:
         day = dt.date.fromisoformat(date)
     except ValueError:
         return ""
+    return _rfc822_day(day)
+
+
+def _rfc822_day(day: dt.date) -> str:
     moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     return email.utils.format_datetime(moment)
-
-
-def episode_description(episode: Episode) -> str:
-    """The summary (or the host's description) as one line of plain text."""
-    joiner = "" if episode.meta.language.startswith("ja") else " "
-    text = joiner.join(episode.summary) if episode.summary else episode.meta.description
-    return " ".join(text.split())
-
-
-def feed_people(episode: Episode) -> list[tuple[str, str]]:
-    """``(name, role)`` of each named host and guest: speakers, hosts, people found."""
-    found: dict[str, str] = {}
-    candidates = [
-        *((s.name, s.role) for s in episode.speakers if s.name),
-        *((name, "host") for name in episode.meta.hosts),
-        *((p.name, p.role) for p in episode.people),
-    ]
-    for name, role in candidates:
-        name = " ".join(name.split())
-        if name and role in ("host", "guest") and name not in found:
-            found[name] = role
-    return list(found.items())
 
 
 def rss_feed(site: SiteInfo, episodes: Sequence[PublishedEpisode]) -> str:
     """The site's RSS 2.0 feed, ``episodes`` in the order given (newest first)."""
     items = [_feed_item(site, published) for published in episodes]
-    newest = next((rfc822(p.episode.meta.date) for p in episodes if p.episode.meta.date), "")
+    dates = [publication_date(p.episode) for p in episodes]
     channel: list[_Node] = [
         ("title", {}, site.title),
         ("link", {}, site.base_url + "index.html"),
@@ -136,143 +93,96 @@ def rss_feed(site: SiteInfo, episodes: Sequence[PublishedEpisode]) -> str:
         ("language", {}, site.language),
         ("generator", {}, "kikigaki"),
         ("atom:link", {"href": site.feed_url, "rel": "self", "type": "application/rss+xml"}, []),
+        ("itunes:author", {}, site.author or site.title),
+        ("itunes:explicit", {}, "true" if site.explicit else "false"),
     ]
-    if newest:
+    if site.image:
+        channel += [
+            ("image", {}, [("url", {}, site.image), ("title", {}, site.title),
+                           ("link", {}, site.base_url + "index.html")]),
+            ("itunes:image", {"href": site.image}, []),
+        ]
+    if dates:
+        newest = _rfc822_day(max(dates))
         channel += [("pubDate", {}, newest), ("lastBuildDate", {}, newest)]
     if site.guid:
         channel.append(("podcast:guid", {}, podcast_guid(site.feed_url)))
-    root: _Node = (
-        "rss",
-        {"version": "2.0", "xmlns:podcast": PODCAST_NS, "xmlns:atom": ATOM_NS},
-        [("channel", {}, [*channel, *items])],
-    )
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(_xml(root)) + "\n"
+    root = _element(("rss", {"version": "2.0"}, [("channel", {}, [*channel, *items])]))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
 def _feed_item(site: SiteInfo, published: PublishedEpisode) -> _Node:
     episode = published.episode
     meta = episode.meta
-    language = meta.language or "ja"
     item: list[_Node] = [
         ("title", {}, meta.title or meta.slug or published.slug),
         ("link", {}, published.url(site)),
         ("guid", {"isPermaLink": "false"}, episode_guid(published)),
+        ("pubDate", {}, _rfc822_day(publication_date(episode))),
     ]
-    if rfc822(meta.date):
-        item.append(("pubDate", {}, rfc822(meta.date)))
     description = episode_description(episode)
     if description:
         # Feed readers render a description as HTML: escaped once more, it shows as text.
         item.append(("description", {}, html.escape(description, quote=False)))
-    if published.audio:
-        enclosure = {
-            "url": published.url(site, published.audio),
-            "length": str(published.audio_bytes),
-            "type": audio_type(published.audio),
-        }
-        item.append(("enclosure", enclosure, []))
-    transcript = {"url": published.url(site, "transcript.json"), "type": "application/json"}
-    item.append(("podcast:transcript", {**transcript, "language": language}, []))
-    if "captions.vtt" in published.files:
-        captions = {"url": published.url(site, "captions.vtt"), "type": "text/vtt"}
-        item.append(
-            ("podcast:transcript", {**captions, "language": language, "rel": "captions"}, [])
-        )
+    item += _media(site, published)
+    item += _itunes(episode.meta.episode_id, meta.duration, cover_link(site, published))
+    language = meta.language or "ja"
+    for transcript in transcript_files(published):
+        attributes = {"url": published.url(site, transcript.name), "type": transcript.type,
+                      "language": language}
+        if transcript.rel:
+            attributes["rel"] = transcript.rel
+        item.append(("podcast:transcript", attributes, []))
     if "chapters.json" in published.files:
         chapters = published.url(site, "chapters.json")
         item.append(
             ("podcast:chapters", {"url": chapters, "type": "application/json+chapters"}, [])
         )
-    for name, role in feed_people(episode):
+    for name, role in episode_people(episode):
         item.append(("podcast:person", {"role": role}, name))
     return ("item", {}, item)
 
 
-def _xml(node: _Node, depth: int = 0) -> list[str]:
-    """One element, indented, as lines; text and attribute values escaped."""
+def _media(site: SiteInfo, published: PublishedEpisode) -> list[_Node]:
+    audio = audio_link(site, published)
+    if audio is None:
+        return []
+    url, size = audio
+    return [("enclosure", {"url": url, "length": str(size), "type": audio_type(url)}, [])]
+
+
+def _itunes(episode_id: str, duration: float | None, image: str) -> list[_Node]:
+    season, number = episode_numbers(episode_id)
+    nodes: list[_Node] = []
+    if duration is not None and duration >= 0:
+        nodes.append(("itunes:duration", {}, str(round(duration))))
+    if number is not None:
+        nodes.append(("itunes:episode", {}, str(number)))
+    if season is not None:
+        nodes.append(("itunes:season", {}, str(season)))
+    if image:
+        nodes.append(("itunes:image", {"href": image}, []))
+    return nodes
+
+
+def _element(node: _Node, parent: ET.Element | None = None) -> ET.Element:
+    """One node as an ElementTree element (under ``parent``); ElementTree escapes."""
     tag, attributes, body = node
-    pad = "  " * depth
-    attrs = "".join(f' {name}="{_xml_attribute(value)}"' for name, value in attributes.items())
+    attrs = {_qualified(name): _XML_INVALID.sub("", value) for name, value in attributes.items()}
+    if parent is None:
+        element = ET.Element(_qualified(tag), attrs)
+    else:
+        element = ET.SubElement(parent, _qualified(tag), attrs)
     if isinstance(body, list):
-        if not body:
-            return [f"{pad}<{tag}{attrs}/>"]
-        inner = [line for child in body for line in _xml(child, depth + 1)]
-        return [f"{pad}<{tag}{attrs}>", *inner, f"{pad}</{tag}>"]
-    return [f"{pad}<{tag}{attrs}>{_xml_text(body)}</{tag}>"]
+        for child in body:
+            _element(child, element)
+    else:
+        element.text = _XML_INVALID.sub("", body)  # characters XML 1.0 cannot hold
+    return element
 
 
-def _xml_text(text: str) -> str:
-    text = _XML_INVALID.sub("", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _xml_attribute(value: str) -> str:
-    escaped = _xml_text(value).replace('"', "&quot;")
-    return escaped.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
-
-
-# --------------------------------------------------------------------------- JSON-LD
-
-
-def iso_duration(seconds: float | None) -> str:
-    """ISO 8601 duration (``PT1H2M3S``); empty when unknown."""
-    if seconds is None or seconds < 0:
-        return ""
-    hours, rest = divmod(round(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}H" if hours else "", f"{minutes}M" if minutes else "", f"{secs}S"]
-    if secs == 0 and (hours or minutes):
-        parts[2] = ""
-    return "PT" + "".join(parts)
-
-
-def episode_schema(site: SiteInfo, published: PublishedEpisode) -> dict[str, object]:
-    """schema.org ``PodcastEpisode`` for the episode's page."""
-    meta = published.episode.meta
-    data: dict[str, object] = {
-        "@context": "https://schema.org",
-        "@type": "PodcastEpisode",
-        "name": meta.title or meta.slug or published.slug,
-        "url": published.url(site),
-        "inLanguage": meta.language or "ja",
-    }
-    if meta.date:
-        data["datePublished"] = meta.date
-    description = episode_description(published.episode)
-    if description:
-        data["description"] = description
-    duration = iso_duration(meta.duration)
-    if duration:
-        data["timeRequired"] = duration
-    data["partOfSeries"] = {
-        "@type": "PodcastSeries",
-        "name": meta.show or site.title,
-        "webFeed": site.feed_url,
-    }
-    media: list[dict[str, object]] = []
-    if published.audio:
-        audio: dict[str, object] = {
-            "@type": "AudioObject",
-            "contentUrl": published.url(site, published.audio),
-            "encodingFormat": audio_type(published.audio),
-        }
-        if duration:
-            audio["duration"] = duration
-        media.append(audio)
-    media.append(
-        {
-            "@type": "MediaObject",
-            "name": "文字起こし",
-            "contentUrl": published.url(site, "transcript.txt"),
-            "encodingFormat": "text/plain",
-        }
-    )
-    data["associatedMedia"] = media
-    return data
-
-
-def script_json(data: object) -> str:
-    """``data`` as JSON safe inside an HTML ``<script>``: ``<``, ``>`` and ``&`` are
-    written as ``\\u003c`` and the like, so no text in it can close the element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def _qualified(name: str) -> str:
+    """``itunes:author`` as ElementTree's ``{namespace}author``."""
+    prefix, _, local = name.rpartition(":")
+    return f"{{{_NAMESPACES[prefix]}}}{local}" if prefix else name

@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kikigaki.document import CollectionDocument, Episode
-from publish.document_page import document_excerpt
 from publish.episode_page import term_aliases
+from publish.excerpts import document_excerpt, episode_excerpt
 from publish.layout import (
-    EXCERPT_CHARS,
     KIND_LABELS,
     KIND_ORDER,
     SCRIPT,
@@ -48,7 +47,7 @@ def render_index(episodes: dict[str, Episode], collection: Sequence[CollectionDo
             href=f"{slug}/index.html",
             date=e.meta.date or "",
             meta=" · ".join(x for x in (e.meta.show, e.meta.episode_id) if x),
-            excerpt=_episode_excerpt(e),
+            excerpt=episode_excerpt(e),
         )
         for slug, e in episodes.items()
     ]
@@ -81,18 +80,12 @@ def _document_groups(collection: Sequence[CollectionDocument]) -> list[GroupView
                 href=document_page_path(d),
                 date=d.date or "",
                 meta=KIND_LABELS.get(d.kind, d.kind),
-                excerpt=document_excerpt(d.blocks),
+                excerpt=document_excerpt(d),
             )
             for d in [*dated, *(d for d in members if not d.date)]
         ]
         groups.append(GroupView(f"documents-{number}", KIND_LABELS.get(kind, kind), entries))
     return groups
-
-
-def _episode_excerpt(episode: Episode) -> str:
-    text = episode.summary[0] if episode.summary else episode.meta.description
-    text = one_line(text)
-    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
 
 
 # --------------------------------------------------------------------------- search

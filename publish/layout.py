@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 from kikigaki.document import CollectionDocument, Episode
 from kikigaki.errors import InputError, PublishError
 from kikigaki.slugs import slugify
-from publish.feed import SiteInfo
+from publish.podcast import SiteInfo, is_http_url
 from publish.sitedir import SITE_MARKER
 from transcribe.readers.collection import EPISODE_PAGE, SLIDES
+from transcribe.readers.site_collection import SITE_COLLECTION
 
 SITE_TITLE = "聞き書き"
 DOCS_DIR = "docs"
@@ -21,14 +22,16 @@ SEARCH_PAGE = "search.html"
 SEARCH_INDEX = "search-index.json"
 SEARCH_SCRIPT = "search-index.js"  # the same index as a script: loads from file:// too
 FEED = "feed.xml"
-DEFAULT_BASE_URL = "http://localhost:8000/"  # python3 -m http.server's address
+DEFAULT_BASE_URL = "http://localhost:8000/"  # kikigaki preview's address
 SITE_DESCRIPTION = "ポッドキャストのショーノートと、その話題に関わる資料"
 STATIC_FILES = ("style.css", SCRIPT, "favicon.svg")  # copied from the templates folder
 RESERVED_SLUGS = frozenset({DOCS_DIR})
 ROOT_FILES = frozenset(
-    {"index.html", SEARCH_PAGE, SEARCH_INDEX, SEARCH_SCRIPT, FEED, SITE_MARKER, *STATIC_FILES}
+    {"index.html", SEARCH_PAGE, SEARCH_INDEX, SEARCH_SCRIPT, FEED, SITE_MARKER, SITE_COLLECTION,
+     *STATIC_FILES}
 )
 BASE_URL_LINE = "base-url: "
+SHOW_IMAGE_LINE = "show-image: "
 AUDIO_STEM = "audio"
 AUDIO_SUFFIX = re.compile(r"^\.[a-z0-9]{1,8}$")
 SENTENCES_PER_PARAGRAPH = 4
@@ -36,11 +39,12 @@ EXCERPT_CHARS = 90
 TOP_RELATED = 3
 EXCERPT_MIN_CHARS = 24
 ROLE_LABELS = {"host": "ホスト", "guest": "ゲスト", "mentioned": "言及"}
-KIND_LABELS = {"document": "資料", SLIDES: "スライド", EPISODE_PAGE: "配信ページ"}
+KIND_LABELS = {"document": "文書", SLIDES: "スライド", EPISODE_PAGE: "配信ページ"}
 KIND_ORDER = ("document", SLIDES, EPISODE_PAGE)
 FILE_LABELS = {
     "transcript.txt": "文字起こし(テキスト、1行1文)",
     "transcript.json": "文字起こし(Podcasting 2.0 JSON)",
+    "transcript.html": "文字起こし(HTML)",
     "episode.json": "エピソードの全データ(JSON)",
     "show-notes.md": "ショーノート(Markdown)",
     "captions.vtt": "字幕(WebVTT)",
@@ -101,25 +105,37 @@ def site_base_url(value: str) -> str:
 def previous_base_url(out_dir: Path) -> str:
     """The base URL the site in ``out_dir`` was published for, else the placeholder."""
     try:
+        return site_base_url(previous_setting(out_dir, BASE_URL_LINE) or DEFAULT_BASE_URL)
+    except InputError:
+        return DEFAULT_BASE_URL
+
+
+def previous_setting(out_dir: Path, line_start: str) -> str:
+    """A setting the site in ``out_dir`` keeps in its marker file (its line's rest), or ""."""
+    try:
         marker = (out_dir / SITE_MARKER).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return DEFAULT_BASE_URL
+        return ""
     for line in marker.splitlines():
-        if line.startswith(BASE_URL_LINE):
-            try:
-                return site_base_url(line.removeprefix(BASE_URL_LINE))
-            except InputError:
-                break
-    return DEFAULT_BASE_URL
+        if line.startswith(line_start):
+            return line.removeprefix(line_start).strip()
+    return ""
 
 
-def site_info(episodes: Iterable[Episode], base_url: str = DEFAULT_BASE_URL) -> SiteInfo:
+def site_info(
+    episodes: Iterable[Episode], base_url: str = DEFAULT_BASE_URL, *, image: str = ""
+) -> SiteInfo:
     """The site as the feed presents it: titled by its show when every episode has the same
-    one, with a podcast:guid only for a real address."""
+    one, with a podcast:guid only for a real address; its author the newest episode's
+    hosts; ``image`` the show's artwork (a URL, or its file in the site)."""
+    episodes = list(episodes)
     shows = {e.meta.show for e in episodes}
     title = shows.pop() if len(shows) == 1 and "" not in shows else SITE_TITLE
     base = site_base_url(base_url)
-    return SiteInfo(title, SITE_DESCRIPTION, base, guid=base != DEFAULT_BASE_URL)
+    hosts = next((e.meta.hosts for e in episodes if e.meta.hosts), [])
+    artwork = image if not image or is_http_url(image) else base + image
+    return SiteInfo(title, SITE_DESCRIPTION, base, guid=base != DEFAULT_BASE_URL,
+                    image=artwork, author="、".join(hosts))
 
 
 def episode_slug(episode: Episode) -> str:

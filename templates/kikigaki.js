@@ -90,7 +90,66 @@
 
   const FOLLOW_PAUSE_MS = 2000; // after the reader scrolls, the transcript stays put this long
   const START_SLACK = 0.05; // seconds: a seek to a sentence's start lands in that sentence
+  const SKIP_SECONDS = 5; // ← and → skip this far
   const SCROLL_KEYS = new Set(["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "]);
+  // where keys keep their own meaning: typing, buttons, the audio's own controls
+  const OWN_KEYS = "input, textarea, select, button, summary, audio, [contenteditable]";
+  const VOICE = /^<v(?:\.[^\s>]*)?\s+([^>]*)>/;
+
+  /** Play from ``time`` (seconds); a refused play (no sound device, policy) keeps the seek. */
+  function playFrom(audio, time) {
+    audio.currentTime = time;
+    const playing = audio.play();
+    if (playing) playing.catch(() => {});
+  }
+
+  /** A WebVTT voice name as text (``&amp;`` → ``&``): a textarea decodes, runs nothing. */
+  function unescape(text) {
+    const box = document.createElement("textarea");
+    box.innerHTML = text;
+    return box.value;
+  }
+
+  /** The current caption under the controls: an <audio> element shows no captions, so
+   * the track is read (mode "hidden") and its active cue written out, speaker first. */
+  function setUpCaptionLine(audio) {
+    const line = document.getElementById("now-caption");
+    const track = audio.querySelector("track");
+    if (!line || !track || !track.track) return;
+    track.track.mode = "hidden";
+    const show = () => {
+      const cues = track.track.activeCues ? Array.from(track.track.activeCues) : [];
+      line.replaceChildren();
+      for (const cue of cues.slice(-1)) {
+        const voice = VOICE.exec(cue.text);
+        if (voice) line.append(element("span", "caption-speaker", unescape(voice[1].trim())));
+        line.append(cue.getCueAsHTML().textContent);
+      }
+    };
+    track.track.addEventListener("cuechange", show);
+    track.addEventListener("load", show);
+    line.hidden = false;
+  }
+
+  /** Space plays or pauses, ← and → skip, wherever the keys have no meaning of their own. */
+  function setUpPlayerKeys(audio) {
+    window.addEventListener("keydown", (event) => {
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (event.target.closest && event.target.closest(OWN_KEYS)) return;
+      if (event.key === " ") {
+        event.preventDefault();
+        if (audio.paused) playFrom(audio, audio.currentTime);
+        else audio.pause();
+      } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+        event.preventDefault();
+        const step = event.key === "ArrowLeft" ? -SKIP_SECONDS : SKIP_SECONDS;
+        const end = Number.isFinite(audio.duration) ? audio.duration : Infinity;
+        audio.currentTime = Math.min(Math.max(audio.currentTime + step, 0), end);
+      }
+    });
+    const hint = document.getElementById("player-keys");
+    if (hint) hint.hidden = false;
+  }
 
   function setUpPlayer() {
     const audio = document.getElementById("episode-audio");
@@ -110,7 +169,7 @@
     window.addEventListener("touchmove", readerScrolled, { passive: true });
     window.addEventListener("keydown", (event) => {
       const typing = event.target.closest && event.target.closest("input, textarea, button, audio");
-      if (SCROLL_KEYS.has(event.key) && !typing) readerScrolled();
+      if (SCROLL_KEYS.has(event.key) && event.key !== " " && !typing) readerScrolled();
     });
 
     const barBottom = () => (bar ? Math.max(bar.getBoundingClientRect().bottom, 0) : 0);
@@ -170,21 +229,33 @@
     audio.addEventListener("seeked", highlight);
 
     document.addEventListener("click", (event) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
       const link = event.target.closest && event.target.closest("a[data-seek]");
-      if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
-      const time = Number(link.dataset.seek);
-      if (!Number.isFinite(time)) return;
-      // a sentence's time is already on screen: play it without jumping the page; a
-      // chapter link still takes the reader to its place in the transcript
-      if (link.classList.contains("seek")) event.preventDefault();
-      audio.currentTime = time;
-      const playing = audio.play();
-      if (playing) playing.catch(() => {}); // refused (no sound device, policy): the seek stands
+      if (link) {
+        const time = Number(link.dataset.seek);
+        if (!Number.isFinite(time)) return;
+        // a sentence's time is already on screen: play it without jumping the page; a
+        // chapter link still takes the reader to its place in the transcript
+        if (link.classList.contains("seek")) event.preventDefault();
+        playFrom(audio, time);
+        return;
+      }
+      // a click on a sentence plays it, unless it follows a link in it or selects text
+      const sentence = event.target.closest && event.target.closest("#transcript .s[data-start]");
+      if (!sentence || event.target.closest("a")) return;
+      const selection = window.getSelection ? String(window.getSelection()) : "";
+      if (selection) return;
+      playFrom(audio, Number(sentence.dataset.start));
     });
 
     for (const link of document.querySelectorAll("a.seek")) {
       link.setAttribute("aria-label", `${link.textContent} から再生`);
     }
+
+    setUpCaptionLine(audio);
+    setUpPlayerKeys(audio);
+    const transcript = document.getElementById("transcript");
+    if (transcript) transcript.classList.add("is-seekable"); // a click on a sentence plays it
 
     // a link to a sentence (from the site search) cues the player there
     const target = location.hash ? document.getElementById(location.hash.slice(1)) : null;

@@ -239,11 +239,14 @@ def episode(
     )
 
 
-def audio_episode(audio: Path, slug: str = "s38e02-audio", seconds: float = 6.0) -> Episode:
+def audio_episode(
+    audio: Path, slug: str = "s38e02-audio", seconds: float = 6.0, *, timed: bool = False
+) -> Episode:
     """The factory episode with ``audio`` as its source audio and its timed sentences and
-    chapters squeezed into the first ``seconds`` of it (the factory times span 24 s)."""
-    base = episode(slug=slug)
-    scale = seconds / 24.0
+    chapters squeezed into the first ``seconds`` of it (the factory times span 24 s; with
+    ``timed``, every sentence is timed and they span 32 s)."""
+    base = timed_episode(slug) if timed else episode(slug=slug)
+    scale = seconds / (32.0 if timed else 24.0)
 
     def scaled(value: float | None) -> float | None:
         return round(value * scale, 3) if value is not None else None
@@ -259,4 +262,19 @@ def audio_episode(audio: Path, slug: str = "s38e02-audio", seconds: float = 6.0)
     meta = base.meta.model_copy(
         update={"audio": str(audio), "source_format": "audio", "duration": seconds}
     )
+    return base.model_copy(update={"meta": meta, "sentences": sentences, "chapters": chapters})
+
+
+def timed_episode(slug: str = "s38e02-timed") -> Episode:
+    """The factory episode with every sentence timed (its last chapter at 24-32 s), as a
+    transcription gives it."""
+    base = episode(slug=slug)
+    sentences = [
+        s if s.start is not None
+        else s.model_copy(update={"start": 24.0 + 2 * (i - 8), "end": 26.0 + 2 * (i - 8)})
+        for i, s in enumerate(base.sentences)
+    ]
+    chapters = [*base.chapters[:-1],
+                base.chapters[-1].model_copy(update={"start": 24.0, "end_time": 32.0})]
+    meta = base.meta.model_copy(update={"duration": 32.0})
     return base.model_copy(update={"meta": meta, "sentences": sentences, "chapters": chapters})

@@ -97,7 +97,7 @@ def test_no_import_cycle() -> None:
 def test_flows_hold_only_prefect_flows_and_their_service() -> None:
     names = sorted(p.name for p in (REPO / "flows").glob("*.py"))
     assert names == ["__init__.py", "backfill.py", "caching.py", "episode.py",
-                     "local_server.py", "progress.py", "service.py", "settings.py"]
+                     "local_server.py", "progress.py", "serve.py", "service.py", "settings.py"]
 
 
 def test_architecture_shows_the_declared_stages() -> None:

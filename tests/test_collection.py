@@ -50,6 +50,17 @@ def test_seed_collection_is_the_four_documents_without_the_episode_page(
 def test_the_episode_page_is_kept_as_an_episode_page() -> None:
     pages = [d for d in load_collection(SEEDS) if d.kind == "episode-page"]
     assert [d.doc_id for d in pages] == ["002_d502b1dd49aa2187"]
+    (page,) = pages
+    # read as the episode page it is: titled by the episode, no page furniture as headings
+    assert page.title == "S38E02 Transformer を完璧に理解する!(前半)これまでの試み"
+    assert page.date == "2023-02-22"
+    headings = [b.text for b in page.blocks if b.kind == "heading"]
+    assert headings == ["配信ページの文字起こし（未編集）"]
+    texts = " ".join(b.text for b in page.blocks)
+    for furniture in ("View all episodes", "Download on the App Store", "未編集の草稿",
+                      "Listen Later", "HELLO! AI ポッドキャスト"):
+        assert furniture not in texts, furniture
+    assert page.blocks[0].text.startswith("ZENKEI AI ポッドキャスト、シーズン38は")
 
 
 def test_seed_documents_have_titles_dates_and_hrefs(

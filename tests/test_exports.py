@@ -85,6 +85,9 @@ def test_untimed_episode_has_no_timed_files() -> None:
     }
 
 
+HANGING = "。、」』）!?！？"
+
+
 def test_japanese_captions_hold_two_lines_of_sixteen_characters() -> None:
     from publish.captions import JAPANESE_LINE_WIDTH, caption_lines, display_width
 
@@ -92,7 +95,9 @@ def test_japanese_captions_hold_two_lines_of_sixteen_characters() -> None:
     for cue in cues(episode):
         lines = cue.text.split("\n")
         assert len(lines) <= 2
-        assert all(display_width(line) <= JAPANESE_LINE_WIDTH for line in lines)
+        # 16 full-width characters, and a stop or closing bracket may hang past them
+        assert all(display_width(line.rstrip(HANGING)) <= JAPANESE_LINE_WIDTH for line in lines)
+        assert all(display_width(line) <= JAPANESE_LINE_WIDTH + 2 for line in lines)
     text = "トランスフォーマーズの論文、アテンション・イズ・オール・ユー・ニードを読む"
     lines = caption_lines(text)
     assert "".join(lines) == text
@@ -104,3 +109,17 @@ def test_unnamed_speakers_are_numbered_in_order_of_appearance() -> None:
     text = webvtt(timed_episode())
     assert "<v 話者2>" in text  # SPEAKER_01 has no name
     assert "SPEAKER_01" not in text
+
+
+def test_no_caption_line_starts_with_a_stop_or_a_closing_bracket() -> None:
+    from publish.captions import caption_lines
+
+    # 。 falls on the 17th full-width place: it hangs on the line instead of starting one
+    for text in (
+        "今日は Transformer の話をします。",
+        "あいうえおかきくけこさしすせそた」。次の文です。",
+        "まずは学習率の話からですが、順番に振り返っていきたいと思います。",
+    ):
+        lines = caption_lines(text)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        assert not any(line[0] in HANGING for line in lines), lines

@@ -25,7 +25,8 @@ MISHEARD = [
 @pytest.fixture(scope="module")
 def published(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = tmp_path_factory.mktemp("published") / "site"
-    assert main(["reclean", str(EPISODE_SEED), "--out", str(site), "--quiet"]) == 0
+    argv = ["reclean", str(EPISODE_SEED), "--out", str(site), "--collection", str(SEEDS)]
+    assert main([*argv, "--quiet"]) == 0  # the README's demo: the seeds as the collection
     return site
 
 
@@ -35,7 +36,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 def test_seed_episode_page_and_files(published: Path) -> None:
     episode_dir = published / SLUG
-    names = ("index.html", "transcript.txt", "transcript.json", "episode.json", "show-notes.md")
+    names = ("index.html", "transcript.txt", "transcript.html", "episode.json", "show-notes.md")
     for name in names:
         assert (episode_dir / name).is_file(), name
     episode = json.loads((episode_dir / "episode.json").read_text(encoding="utf-8"))
@@ -59,18 +60,27 @@ def test_seed_transcript_is_split_into_sentences(published: Path) -> None:
         assert right in text, right
 
 
-def test_transcript_json_is_podcasting_2(published: Path) -> None:
-    data = json.loads((published / SLUG / "transcript.json").read_text(encoding="utf-8"))
-    assert data["version"] == "1.0.0"
-    assert data["segments"] and all("body" in s for s in data["segments"])
+def test_an_untimed_transcript_is_offered_as_html_and_text(published: Path) -> None:
+    """The page gives no times: no JSON transcript, whose segments need them."""
+    assert not (published / SLUG / "transcript.json").exists()
+    html = (published / SLUG / "transcript.html").read_text(encoding="utf-8")
+    assert html.count("<p>") >= 10 and "<time>" not in html
+    feed = (published / "feed.xml").read_text(encoding="utf-8")
+    assert 'type="text/html"' in feed and 'type="text/plain"' in feed
+    assert "application/json\"" not in feed
 
 
 def test_index_links_every_seed_and_the_episode(published: Path) -> None:
     index = (published / "index.html").read_text(encoding="utf-8")
     for seed in SEEDS.glob("*.txt"):
-        assert f"docs/{seed.stem}/index.html" in index
         assert (published / "docs" / seed.stem / "index.html").is_file()
+        # the episode's own page is no document beside it: its address points to it
+        assert (f"docs/{seed.stem}/index.html" in index) == (seed.stem != SLUG)
     assert f"{SLUG}/index.html" in index
+    pointer = (published / "docs" / SLUG / "index.html").read_text(encoding="utf-8")
+    assert f'href="../../{SLUG}/index.html"' in pointer and "Whisper" not in pointer
+    search = (published / "search-index.json").read_text(encoding="utf-8")
+    assert f'"docs/{SLUG}/index.html"' not in search  # one hit per place
 
 
 def test_unchanged_rerun_is_served_from_the_cache(published: Path) -> None:

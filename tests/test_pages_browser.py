@@ -67,6 +67,30 @@ def _open(browser: Browser, url: str, viewport: str) -> tuple[Page, list[str]]:
     return page, errors
 
 
+# The characters on each line of the page title, found from where each one is drawn.
+TITLE_LINES = """() => {
+  const title = document.querySelector('h1');
+  const half = parseFloat(getComputedStyle(title).fontSize) / 2;
+  const walker = document.createTreeWalker(title, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  const tops = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i += 1) {
+      if (!node.data[i].trim()) continue;
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      tops.push(range.getBoundingClientRect().top);
+    }
+  }
+  const rows = [];
+  for (const top of tops) {  // in reading order: a new line starts well below the last
+    if (!rows.length || top - rows[rows.length - 1].top > half) rows.push({ top, count: 0 });
+    rows[rows.length - 1].count += 1;
+  }
+  return rows.map(row => row.count);
+}"""
+
+
 def _shoot(page: Page, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
@@ -98,6 +122,8 @@ def test_episode_page(browser: Browser, site: Path, viewport: str) -> None:
         assert scripts == ["application/ld+json", "../kikigaki.js"]  # nothing else runs
         if viewport == "phone":
             assert _no_horizontal_overflow(page)
+            lines = page.evaluate(TITLE_LINES)
+            assert len(lines) >= 2 and min(lines) >= 4, lines  # no lone last character
         _shoot(page, f"episode-{viewport}")
         page.click("#chapters a[href='#s5']")
         assert page.evaluate("location.hash") == "#s5"
@@ -139,7 +165,7 @@ def test_index_page(browser: Browser, site: Path, viewport: str) -> None:
         assert page.locator(f"a[href='{SLUG}/index.html']").is_visible()
         assert page.locator(".entry").count() == 8  # the episode, 2 + 5 documents
         groups = page.locator(".listing-group h3").all_inner_texts()
-        assert [g.split()[0] for g in groups] == ["資料", "スライド", "配信ページ"]
+        assert [g.split()[0] for g in groups] == ["文書", "スライド", "配信ページ"]
         if viewport == "phone":
             assert _no_horizontal_overflow(page)
         _shoot(page, f"index-{viewport}")

@@ -1,69 +1,50 @@
 """An episode with audio: the published player page, the search within it and the
-site-wide search, in a real headless Chromium over a local HTTP server (as the site is
-served), plus the audio copy, the search index and an offline accessibility check.
+site-wide search, in a real headless Chromium over ``kikigaki preview`` (the site served
+with byte ranges, as a web server serves it), plus the audio copy and the search index.
 
-The episode is the factory's, timed into the first 6 s of a real 6.4 s clip; no ASR runs.
-Screenshots go to ``artifacts/screenshots/`` for a person to look at.
+The site is ``tests.player_site``'s; ``kikigaki preview`` itself, a click on a sentence,
+captions and keys are tested in ``test_preview_browser.py``, accessibility in
+``test_accessibility_browser.py``.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import io
 import os
 import re
 import shutil
-import threading
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import html5lib
 import pytest
-from playwright.sync_api import Browser, Page, Request, sync_playwright
+from playwright.sync_api import Browser
 
 from kikigaki.document import CollectionDocument, Episode
-from kikigaki.resources import templates_dir
+from publish.preview import running_preview
 from publish.site import publish_site
-from tests import episode_factory
-from tests.conftest import REPO
-
-CHROMIUM = Path("/usr/bin/chromium")
-CLIP = REPO / "tests" / "fixtures" / "audio" / "common_voice_ja_38853932_16k.wav"
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-SLUG = "s38e02-player"
-PLAIN_SLUG = "s38e02-plain"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
-]
-VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
-AA_TEXT = 4.5
-AA_LARGE_TEXT = 3.0
-AA_NON_TEXT = 3.0
-
-AUDIO = "document.getElementById('episode-audio')"
-CURRENT = (
-    "(() => { const c = document.querySelectorAll('#transcript .is-current');"
-    " return c.length === 1 ? [c[0].id, c[0].getAttribute('aria-current')] : [c.length]; })()"
+from tests import episode_factory, player_site
+from tests.player_site import (
+    AUDIO,
+    CLIP,
+    CURRENT,
+    PLAIN_SLUG,
+    SLUG,
+    VIEWPORTS,
+    Opened,
+    Opener,
+    chromium,
+    make_site,
+    opener,
+    ready_player,
+    seek,
+    shoot,
 )
-
-
-# --------------------------------------------------------------------------- the site
 
 
 @pytest.fixture(scope="module")
 def audio_episode() -> Episode:
-    return episode_factory.audio_episode(CLIP, slug=SLUG)
+    return player_site.audio_episode()
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +58,28 @@ def site(
     audio_episode: Episode,
     collection: list[CollectionDocument],
 ) -> Path:
-    out = tmp_path_factory.mktemp("player") / "site"
-    plain = episode_factory.episode(slug=PLAIN_SLUG, date="2023-01-01")
-    publish_site(out, [audio_episode, plain], collection)
-    return out
+    return make_site(tmp_path_factory.mktemp("player") / "site", audio_episode, collection)
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
+    """The site as ``kikigaki preview`` serves it (byte ranges: the player can seek)."""
+    with running_preview(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture()
+def opened(browser: Browser, server: str) -> Iterator[Opener]:
+    """Open a site page (path, viewport, browser-context options); closed after the test."""
+    with opener(browser, server) as open_page:
+        yield open_page
+
 
 
 def _fold(text: str) -> str:
@@ -206,185 +205,9 @@ def test_missing_audio_gives_the_page_without_player(
     assert _scripts(page) == [LD_JSON, '<script src="../kikigaki.js" defer>']
 
 
-# --------------------------------------------------------------------------- colour contrast
-
-
-def _css_colours(css: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The ``--name: #hex`` custom properties of the light theme and of the dark one."""
-    declaration = re.compile(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})\s*;")
-    light_block = re.search(r"^:root\s*\{(.*?)^\}", css, re.S | re.M)
-    dark_block = re.search(r"prefers-color-scheme:\s*dark\)\s*\{\s*:root\s*\{(.*?)\}", css, re.S)
-    assert light_block and dark_block
-    light = dict(declaration.findall(light_block.group(1)))
-    return light, {**light, **dict(declaration.findall(dark_block.group(1)))}
-
-
-def _luminance(rgb: tuple[float, float, float]) -> float:
-    """WCAG 2 relative luminance of an sRGB colour (0-255 channels)."""
-
-    def linear(channel: float) -> float:
-        c = channel / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _ratio(one: tuple[float, float, float], two: tuple[float, float, float]) -> float:
-    high, low = sorted((_luminance(one), _luminance(two)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def _hex(value: str) -> tuple[float, float, float]:
-    return (int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16))
-
-
-TEXT_ON = {  # text colour → the backgrounds it is drawn on in style.css
-    "fg": ["bg", "surface", "target-bg", "current-bg", "match-bg", "mark-bg"],
-    "muted": ["bg", "surface", "target-bg"],
-    "accent": ["bg", "surface", "target-bg"],
-    "accent-visited": ["bg", "surface", "target-bg"],
-    "mark-fg": ["mark-bg", "match-bg"],
-}
-NON_TEXT_ON = {"field-border": ["bg", "surface"], "accent": ["current-bg", "match-bg"]}
-
-
-def test_style_colours_meet_wcag_aa_in_light_and_dark() -> None:
-    css = (templates_dir() / "style.css").read_text(encoding="utf-8")
-    failures = []
-    for theme, colours in zip(("light", "dark"), _css_colours(css), strict=True):
-        for pairs, minimum in ((TEXT_ON, AA_TEXT), (NON_TEXT_ON, AA_NON_TEXT)):
-            for text, backgrounds in pairs.items():
-                for background in backgrounds:
-                    ratio = _ratio(_hex(colours[text]), _hex(colours[background]))
-                    if ratio < minimum:
-                        failures.append(f"{theme}: --{text} on --{background} is {ratio:.2f}")
-    assert failures == []
-
-
 # --------------------------------------------------------------------------- the browser
 
 
-class _SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files with byte ranges, as a web server gives them (media seeking needs them)."""
-
-    extensions_map: ClassVar[dict[str, str]] = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".vtt": "text/vtt",
-        ".js": "text/javascript",
-        ".json": "application/json",
-        ".svg": "image/svg+xml",
-        ".wav": "audio/wav",
-    }
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def send_head(self):  # type: ignore[no-untyped-def]
-        wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
-        path = Path(self.translate_path(self.path))
-        if not wanted or not path.is_file():
-            return super().send_head()
-        data = path.read_bytes()
-        start = int(wanted[1])
-        end = min(int(wanted[2]) if wanted[2] else len(data) - 1, len(data) - 1)
-        if start > end:
-            self.send_error(416)
-            return None
-        self.send_response(206)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-        return io.BytesIO(data[start : end + 1])
-
-
-@pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:
-    handler = functools.partial(_SiteHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must install chromium", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-class Opened:
-    """A page and everything that went wrong on it."""
-
-    def __init__(self, browser: Browser, url: str, viewport: str, **options: object) -> None:
-        self.context = browser.new_context(viewport=VIEWPORTS[viewport], **options)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", self._failed)
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.goto(url, wait_until="load")
-
-    def _failed(self, request: Request) -> None:
-        # Chromium cancels its own media range requests once it has what it needs
-        if not (request.resource_type == "media" and "ERR_ABORTED" in (request.failure or "")):
-            self.errors.append(f"failed: {request.url} {request.failure}")
-
-    def close(self) -> None:
-        self.context.close()
-
-
-Opener = Callable[..., Opened]
-
-
-@pytest.fixture()
-def opened(browser: Browser, server: str) -> Iterator[Opener]:
-    """Open a site page (path, viewport, browser-context options); closed after the test."""
-    pages: list[Opened] = []
-
-    def open_page(path: str, viewport: str = "desktop", **options: object) -> Opened:
-        pages.append(Opened(browser, server + path, viewport, **options))
-        return pages[-1]
-
-    yield open_page
-    for page in pages:
-        page.close()
-
-
-def _ready_player(page: Page) -> None:
-    """Wait for the audio's metadata and the captions track, and mute the player."""
-    page.wait_for_function(
-        f"{AUDIO}.readyState >= 1 && document.querySelector('track').readyState === 2"
-    )
-    page.evaluate(f"{AUDIO}.muted = true")
-
-
-def _seek(page: Page, seconds: float) -> list[object]:
-    """Set the player's time as a seek does and return the highlighted sentence."""
-    return page.evaluate(
-        f"t => {{ const a = {AUDIO}; a.currentTime = t;"
-        f" a.dispatchEvent(new Event('timeupdate')); return {CURRENT}; }}",
-        seconds,
-    )
-
-
-def _shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -392,7 +215,7 @@ def _shoot(page: Page, name: str) -> None:
 def test_player_page(opened: Opener, audio_episode: Episode, viewport: str) -> None:
     tab = opened(f"{SLUG}/index.html", viewport)
     page = tab.page
-    _ready_player(page)
+    ready_player(page)
     assert page.locator("#episode-audio").is_visible()
     assert page.evaluate(f"{AUDIO}.textTracks[0].cues.length") > 0  # the captions loaded
     assert page.locator("#find").is_visible()
@@ -400,9 +223,10 @@ def test_player_page(opened: Opener, audio_episode: Episode, viewport: str) -> N
     assert page.locator("a.seek").first.get_attribute("aria-label") == "0:00 から再生"
     if viewport == "phone":
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert _seek(page, 4.0) == ["s5", "true"]
+    assert seek(page, 4.0) == ["s5", "true"]
     page.fill("#find-q", "モデル")
-    _shoot(page, f"player-{viewport}")
+    page.evaluate("scrollTo(0, 0)")  # the sticky player at its place under the header
+    shoot(page, f"player-{viewport}")
     assert tab.errors == []
 
 
@@ -412,13 +236,13 @@ def test_seeking_moves_the_highlight_to_the_spoken_sentence(
 ) -> None:
     tab = opened(f"{SLUG}/index.html")
     page = tab.page
-    _ready_player(page)
+    ready_player(page)
     assert page.evaluate(CURRENT) == [0]
     timed = [(i, s) for i, s in enumerate(audio_episode.sentences) if s.start is not None]
     for index, sentence in reversed(timed):
         middle = (sentence.start + sentence.end) / 2  # type: ignore[operator]
-        assert _seek(page, middle) == [f"s{index}", "true"], middle
-    assert _seek(page, timed[3][1].start) == ["s3", "true"]  # exactly at a sentence's start
+        assert seek(page, middle) == [f"s{index}", "true"], middle
+    assert seek(page, timed[3][1].start) == ["s3", "true"]  # exactly at a sentence's start
     assert tab.errors == []
 
 
@@ -428,7 +252,7 @@ def test_playing_highlights_the_sentence_being_spoken(
 ) -> None:
     tab = opened(f"{SLUG}/index.html")
     page = tab.page
-    _ready_player(page)
+    ready_player(page)
     page.evaluate(f"{AUDIO}.play()")
     page.wait_for_function(f"{AUDIO}.currentTime > 1.6")
     page.evaluate(f"{AUDIO}.pause()")
@@ -449,7 +273,7 @@ def test_chapter_and_time_links_seek_the_player(
 ) -> None:
     tab = opened(f"{SLUG}/index.html")
     page = tab.page
-    _ready_player(page)
+    ready_player(page)
     chapter = audio_episode.chapters[1]
     page.click(f"#chapters a[href='#s{chapter.first}']")
     page.wait_for_function(f"{AUDIO}.currentTime >= {chapter.start - 0.05}")
@@ -463,19 +287,18 @@ def test_chapter_and_time_links_seek_the_player(
     assert page.evaluate("location.hash") == f"#s{chapter.first}"  # the page did not jump
     assert tab.errors == []
 
-
 @pytest.mark.browser
 def test_highlight_is_kept_in_view_unless_the_reader_scrolls(opened: Opener) -> None:
     tab = opened(f"{SLUG}/index.html", "phone", reduced_motion="reduce")
     page = tab.page
-    _ready_player(page)
+    ready_player(page)
     in_view = (
         "id => { const box = document.getElementById(id).getBoundingClientRect();"
         " const bar = document.querySelector('.listen-bar').getBoundingClientRect().bottom;"
         " return box.top >= bar && box.bottom <= innerHeight; }"
     )
     assert not page.evaluate(in_view, "s7")
-    assert _seek(page, 5.5) == ["s7", "true"]
+    assert seek(page, 5.5) == ["s7", "true"]
     assert page.evaluate(in_view, "s7")  # followed: scrolled into view
     moved = page.evaluate(
         f"() => {{ const y = scrollY; window.dispatchEvent(new WheelEvent('wheel'));"
@@ -532,12 +355,12 @@ def test_site_search_finds_sentences_and_documents(
     if viewport == "phone":
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.fill("#site-search-q", "LSTM")
-    _shoot(page, f"search-{viewport}")
+    shoot(page, f"search-{viewport}")
     assert "q=LSTM" in page.url
     page.fill("#site-search-q", "順番に処理")
     page.click(f"a[href='{SLUG}/index.html#s2']")
     page.wait_for_url(f"**/{SLUG}/index.html#s2")
-    _ready_player(page)
+    ready_player(page)
     assert page.evaluate(f"{AUDIO}.currentTime") == pytest.approx(1.5)  # cued to the sentence
     assert tab.errors == [] and tab.dialogs == []
 
@@ -596,91 +419,3 @@ def test_site_search_falls_back_to_the_json_index_over_http(opened: Opener) -> N
     tab.errors.clear()  # the aborted script is the point of this test
     tab.page.fill("#site-search-q", "順番に処理")
     assert tab.page.locator("#site-search-results a.result-hit").count() == 2
-
-
-# --------------------------------------------------------------------------- accessibility
-
-A11Y_FACTS = """() => ({
-  banner: document.querySelectorAll('body > header').length,
-  nav: document.querySelectorAll('nav').length,
-  main: document.querySelectorAll('main').length,
-  footer: document.querySelectorAll('body > footer').length,
-  unlabelled: [...document.querySelectorAll('input, select, textarea')]
-    .filter(e => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label')
-                 && !e.getAttribute('aria-labelledby'))
-    .map(e => e.id || e.name),
-  unnamedButtons: [...document.querySelectorAll('button')]
-    .filter(b => !(b.getAttribute('aria-label') || b.textContent.trim())).length,
-  imagesWithoutAlt: document.querySelectorAll('img:not([alt])').length,
-  lang: document.documentElement.lang,
-})"""
-
-TEXT_COLOURS = """() => {
-  const rgba = s => (s.match(/[\\d.]+/g) || []).map(Number);
-  const over = (top, under) => {
-    const a = top.length > 3 ? top[3] : 1;
-    return [0, 1, 2].map(i => top[i] * a + under[i] * (1 - a));
-  };
-  const backgroundOf = el => {
-    const layers = [];
-    for (let node = el; node && node.nodeType === 1; node = node.parentElement) {
-      const colour = rgba(getComputedStyle(node).backgroundColor);
-      if (colour.length > 3 && colour[3] === 0) continue;
-      layers.push(colour);
-      if (colour.length === 3 || colour[3] === 1) break;
-    }
-    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255]);
-  };
-  const found = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !el.getClientRects().length || el.closest('audio')) continue;
-    const style = getComputedStyle(el);
-    if (style.visibility === 'hidden') continue;
-    found.push({
-      text: el.textContent.trim().slice(0, 20),
-      colour: over(rgba(style.color), backgroundOf(el)),
-      background: backgroundOf(el),
-      px: parseFloat(style.fontSize),
-      bold: Number(style.fontWeight) >= 700,
-    });
-  }
-  return found;
-}"""
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("path", [
-    "index.html", f"{SLUG}/index.html", f"{PLAIN_SLUG}/index.html",
-    "docs/course/index.html", "search.html?q=LSTM",
-])
-def test_landmarks_labels_and_alt_text(opened: Opener, path: str) -> None:
-    tab = opened(path)
-    facts = tab.page.evaluate(A11Y_FACTS)
-    assert facts["banner"] == 1 and facts["main"] == 1 and facts["footer"] == 1, facts
-    assert facts["nav"] >= 1, facts
-    assert facts["unlabelled"] == [] and facts["unnamedButtons"] == 0, facts
-    assert facts["imagesWithoutAlt"] == 0 and facts["lang"] == "ja"
-    assert tab.errors == []
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_rendered_text_contrast_is_aa(opened: Opener, scheme: str) -> None:
-    tab = opened(f"{SLUG}/index.html#t0", color_scheme=scheme)
-    page = tab.page
-    _ready_player(page)
-    _seek(page, 1.0)
-    page.fill("#find-q", "LSTM")
-    page.press("#find-q", "Enter")
-    search = opened("search.html?q=モデル", color_scheme=scheme).page
-    search.wait_for_selector(".result")
-    failures = []
-    for shown in (page, search):
-        for item in shown.evaluate(TEXT_COLOURS):
-            large = item["px"] >= 24 or (item["bold"] and item["px"] >= 18.66)
-            ratio = _ratio(tuple(item["colour"]), tuple(item["background"]))
-            if ratio < (AA_LARGE_TEXT if large else AA_TEXT):
-                failures.append(f"{item['text']!r}: {ratio:.2f}")
-    assert failures == []
-    assert tab.errors == []

@@ -11,14 +11,14 @@ import html5lib
 import pytest
 
 from kikigaki.document import Annotation, CollectionDocument, Episode, Segment
-from kikigaki.errors import PublishError
+from kikigaki.errors import InputError, PublishError
 from publish.document_page import block_views, linked_pieces, render_document_page
 from publish.episode_page import render_episode_files, sentence_pieces
 from publish.layout import episode_slug
 from publish.site import publish_site
 from publish.sitedir import SITE_MARKER
 from tests import episode_factory
-from tests.conftest import SEEDS
+from tests.conftest import EPISODE_SEED, SEEDS
 from transcribe.readers.collection import document_from_text, load_collection
 
 SLUG = "s38e02-test"
@@ -53,7 +53,8 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def _pages(site: Path) -> list[Path]:
-    return sorted(site.rglob("*.html"))
+    """The site's pages (not the episodes' HTML transcripts, which are files to fetch)."""
+    return sorted(p for p in site.rglob("*.html") if p.name != "transcript.html")
 
 
 def _tree(page: Path):  # type: ignore[no-untyped-def]
@@ -81,7 +82,7 @@ def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
         for name in (
             "index.html",
             "transcript.txt",
-            "transcript.json",
+            "transcript.html",  # no JSON: the last chapter has no times
             "episode.json",
             "show-notes.md",
             "captions.vtt",
@@ -90,6 +91,7 @@ def test_site_layout(site: Path, collection: list[CollectionDocument]) -> None:
         )
     }
     expected |= {doc.href for doc in collection}
+    expected |= {"collection.json"}  # the documents, for the next run without --collection
     assert files == expected
 
 
@@ -139,11 +141,22 @@ def test_episode_json_ld_is_a_podcast_episode(site: Path, episode: Episode) -> N
     assert data["datePublished"] == "2023-02-22"
     assert data["url"] == f"http://localhost:8000/{SLUG}/index.html"
     assert data["description"].startswith("Transformer を LSTM と比べて")
+    assert data["@id"] == f"http://localhost:8000/{SLUG}/index.html#episode"
     assert data["partOfSeries"] == {
         "@type": "PodcastSeries",
+        "@id": "http://localhost:8000/#series",
         "name": "ZENKEI AI ポッドキャスト",
+        "url": "http://localhost:8000/index.html",
         "webFeed": "http://localhost:8000/feed.xml",
     }
+    assert data["episodeNumber"] == 2  # S38E02
+    assert data["partOfSeason"] == {
+        "@type": "PodcastSeason", "seasonNumber": 38,
+        "partOfSeries": {"@id": "http://localhost:8000/#series"},
+    }
+    people = ("市來", "ゲスト\"'&", "ゲスト")
+    assert data["actor"] == [{"@type": "Person", "name": name} for name in people]
+    assert data["mentions"] == [{"@type": "Person", "name": "Andrej Karpathy"}]
     assert data["associatedMedia"] == [
         {
             "@type": "MediaObject",
@@ -152,7 +165,7 @@ def test_episode_json_ld_is_a_podcast_episode(site: Path, episode: Episode) -> N
             "encodingFormat": "text/plain",
         }
     ]  # no audio in this site: no AudioObject
-    assert "timeRequired" not in data  # no duration known
+    assert "duration" not in data and "timeRequired" not in data  # no duration known
 
 
 def test_every_page_links_the_feed(site: Path) -> None:
@@ -245,10 +258,10 @@ def test_index_groups_documents_by_kind(site: Path, collection: list[CollectionD
         for section in tree.iter("section")
         if section.get("class") == "listing-group"
     }
-    assert list(groups) == ["資料", "スライド", "配信ページ"]
+    assert list(groups) == ["文書", "スライド", "配信ページ"]
     assert groups["スライド"] == ["docs/003_8da7d8b9ee6daeee/index.html"]
     assert groups["配信ページ"] == ["docs/002_d502b1dd49aa2187/index.html"]
-    documents = groups["資料"]
+    documents = groups["文書"]
     assert sorted(documents) == sorted(
         d.href for d in collection if d.kind == "document"
     )
@@ -275,6 +288,10 @@ def test_document_page_lists_the_episodes_that_link_into_it(site: Path) -> None:
         [f"../../{SLUG}/index.html#t0", "#b1"],  # LSTM → the block explaining it
         [f"../../{SLUG}/index.html#t1", "#b4"],  # Transformer → its heading
     ]
+    # each place reads as itself: its first words and its section, or its heading
+    places = [[a.text for a in li.iter("a")][1] for li in entry.iter("li") if li is not entry]
+    assert places == ["「LSTM とは、長い系列の依存関係を学習できる再…」（LSTM のまとめ）",
+                      "Transformer との違い"]
     # the block itself links back to the episode's term (a heading does not: its name)
     block = next(e for e in tree.iter() if e.get("id") == "b1")
     refs = [a for a in block.iter("a") if a.get("class") == "block-ref"]
@@ -345,8 +362,10 @@ def test_list_items_nest_under_the_item_before_them() -> None:
 # --------------------------------------------------------------------------- transcripts
 
 
-def test_transcript_json_is_podcasting_2_0(site: Path, episode: Episode) -> None:
-    document = json.loads((site / SLUG / "transcript.json").read_text(encoding="utf-8"))
+def test_transcript_json_is_podcasting_2_0(collection: list[CollectionDocument]) -> None:
+    episode = episode_factory.timed_episode()
+    files = render_episode_files(episode, collection)
+    document = json.loads(files["transcript.json"])
     assert document["version"] == "1.0.0"
     segments = document["segments"]
     assert [s["body"] for s in segments] == [s.text for s in episode.sentences]
@@ -356,7 +375,24 @@ def test_transcript_json_is_podcasting_2_0(site: Path, episode: Episode) -> None
         "endTime": 3.2,
         "body": episode.sentences[0].text,
     }
-    assert segments[-1] == {"body": episode.sentences[-1].text}  # untimed, no speaker
+    assert segments[-1] == {"startTime": 30.0, "endTime": 32.0,
+                            "body": episode.sentences[-1].text}  # no speaker known
+
+
+def test_a_partly_timed_transcript_is_html_and_text_not_json(site: Path) -> None:
+    """The JSON format's segments need times: without them for every sentence, the
+    transcript is offered as HTML (times where known) and plain text."""
+    assert not (site / SLUG / "transcript.json").exists()
+    text = (site / SLUG / "transcript.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(text)
+    tree = _tree(site / SLUG / "transcript.html")
+    body = tree.find("body")
+    assert body is not None
+    tags = [e.tag for e in body]
+    assert tags[:3] == ["cite", "time", "p"] and tags.count("p") == 5  # the 5 paragraphs
+    assert [e.text for e in body.iter("cite")] == ["市來:", "ゲスト\"'&:", "市來:", "ゲスト\"'&:"]
+    assert [e.text for e in body.iter("time")] == ["0:00", "0:06", "0:14", "0:21"]  # timed
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
 def test_transcript_txt_has_one_sentence_per_line(site: Path, episode: Episode) -> None:
@@ -378,7 +414,7 @@ def test_untimed_episode_without_sentences_still_renders(
     assert set(files) == {
         "index.html",
         "transcript.txt",
-        "transcript.json",
+        "transcript.html",
         "episode.json",
         "show-notes.md",
     }
@@ -511,3 +547,76 @@ def test_concurrent_publishes_of_different_episodes_keep_both(
         list(pool.map(lambda e: publish_site(out, [e], collection), episodes))
     for slug in slugs:
         assert (out / slug / "index.html").is_file(), slug
+
+
+# --------------------------------------------------------------------------- the collection
+
+
+def test_the_episodes_own_page_points_to_its_show_notes(
+    tmp_path: Path, collection: list[CollectionDocument]
+) -> None:
+    """The seed episode re-cleaned beside the seeds: its host page is its source, so the
+    site has one place for it, the show notes."""
+    from transcribe.readers import read_transcript
+
+    episode = read_transcript(EPISODE_SEED)  # untimed, as the reader gives it
+    slug = EPISODE_SEED.stem
+    out = tmp_path / "site"
+    publish_site(out, [episode], collection)
+    pointer = out / "docs" / slug / "index.html"
+    html5lib.HTMLParser(strict=True).parse(pointer.read_text(encoding="utf-8"))
+    links = [a.get("href") for a in _tree(pointer).iter("a")]
+    assert f"../../{slug}/index.html" in links
+    text = pointer.read_text(encoding="utf-8")
+    assert "View all episodes" not in text and "未編集の草稿" not in text
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert f"docs/{slug}/index.html" not in index and f"{slug}/index.html" in index
+    search = json.loads((out / "search-index.json").read_text(encoding="utf-8"))
+    hits = [p["href"] for p in search["pages"]
+            if any("ZENKEI AI FORUM" in item[2] for item in p["items"])]
+    assert hits == [f"{slug}/index.html"]  # one hit per place, not the raw page too
+
+
+def test_the_site_keeps_its_collection_for_the_next_run(
+    tmp_path: Path, collection: list[CollectionDocument]
+) -> None:
+    from pipeline.context import collection_documents
+    from pipeline.options import Options, PublishOptions, TextOptions
+
+    out = tmp_path / "site"
+    fresh = Options(publish=PublishOptions(out=out))
+    assert collection_documents(fresh) == []  # a new site: no documents, no seeds
+    publish_site(out, [episode_factory.episode(slug="ep")], collection)
+    assert collection_documents(fresh) == collection  # kept by the site
+    given = Options(publish=PublishOptions(out=out), text=TextOptions(collection_dir=SEEDS))
+    assert [d.doc_id for d in collection_documents(given)] == sorted(
+        p.stem for p in SEEDS.glob("*.txt")
+    )
+    (out / "collection.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputError, match=r"collection\.json"):
+        collection_documents(fresh)
+
+
+def test_index_excerpts_are_the_documents_first_real_paragraph(site: Path) -> None:
+    tree = _tree(site / "index.html")
+    excerpts = {
+        entry.find("a").get("href"): entry.find("p[@class='entry-excerpt']").text
+        for entry in tree.iter("li") if entry.get("class") == "entry"
+    }
+    deck = excerpts["docs/003_8da7d8b9ee6daeee/index.html"]
+    assert deck.startswith("本論文では、遺伝的プログラミング")  # not a link title of slide 1
+    notes = excerpts["docs/001_3a8888a9d5ffff60/index.html"]
+    assert notes.startswith("日本語のimage-textペアを収集し")  # not the template's ※ note
+    lab = excerpts["docs/000_bc7f45b8dcf56d7a/index.html"]
+    assert not lab.startswith("Research: Lab のビジョン")  # not the title again
+
+
+def test_documents_without_groups_or_with_none_read_simply(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    publish_site(out, [episode_factory.episode(slug="ep")], episode_factory.collection())
+    tree = _tree(out / "index.html")
+    headings = [h.text.strip() for h in tree.iter("h2")] + [h.text for h in tree.iter("h3")]
+    assert headings == ["エピソード", "資料"]  # one kind: no 「資料 › 文書」 heading under it
+    bare = tmp_path / "bare"
+    publish_site(bare, [episode_factory.episode(slug="ep")], [])
+    assert [h.text.strip() for h in _tree(bare / "index.html").iter("h2")] == ["エピソード"]

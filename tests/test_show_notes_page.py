@@ -5,6 +5,7 @@ each), related documents without scores."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,10 @@ def test_the_show_notes_carry_the_theme_links_notes_and_forms() -> None:
     # each resource sits under the chapter that mentions it
     chapters = page[page.index('id="chapters"') : page.index('id="people"')]
     assert chapters.index("Attention Is All You Need") < chapters.index("岡野原さんの本")
+    # each term's links say which term they are for (one name for many places says nothing)
+    named = re.findall(r'aria-label="([^"]*)">(?:初出の箇所|参考リンク)</a>', page)
+    assert named and len(set(named)) == len(named)
+    assert "Transformerの初出の箇所" in named
 
 
 def test_the_site_search_knows_every_form_of_a_term() -> None:

@@ -103,6 +103,7 @@ def _read_seed_page(text: str) -> tuple[list[Segment], _MetaFields]:
         "date": page.date,
         "description": page.description,
         "hosts": page.hosts,
+        "audio": page.audio_url or None,  # the address the page links its audio at
     }
     return page.segments, fields
 

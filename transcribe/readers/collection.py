@@ -38,6 +38,7 @@ from markdown_it.token import Token
 from kikigaki.document import CollectionDocument, DocumentBlock
 from kikigaki.errors import InputError
 from transcribe.readers import TranscriptProblem, detect_format
+from transcribe.readers.episode_pages import EPISODE_PAGE, episode_page_document
 from transcribe.readers.source import read_text
 
 SUFFIXES = (".txt", ".md")
@@ -46,9 +47,6 @@ _HEADING_MAX_CHARS = 40
 _DATE_LINES = 20
 
 # --------------------------------------------------------------------------- loading
-
-
-EPISODE_PAGE = "episode-page"
 
 
 def related_documents(collection: list[CollectionDocument]) -> list[CollectionDocument]:
@@ -83,11 +81,12 @@ def _read_document(path: Path) -> Iterator[CollectionDocument]:
             "save the collection's documents as UTF-8 text (.txt or .md)",
         ) from problem
     markdown = path.suffix.lower() == ".md"
-    document = document_from_text(path.stem, text, source=str(path), markdown=markdown)
-    if detect_format(text, path.suffix) == "seed-page":
-        # An episode's own page: shown in the collection, never a related document.
-        document = document.model_copy(update={"kind": EPISODE_PAGE})
-    yield document
+    if not markdown and detect_format(text, path.suffix) == "seed-page":
+        page = episode_page_document(path.stem, text, source=str(path))
+        if page is not None:
+            yield page
+            return
+    yield document_from_text(path.stem, text, source=str(path), markdown=markdown)
 
 
 def _blank_file(path: Path) -> bool:

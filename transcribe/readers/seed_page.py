@@ -26,6 +26,8 @@ What becomes of each part:
   the first date written in it (``2023年2月22日``, ``2023-02-22``, ``2023/2/22``), else in
   the title.
 * ``hosts`` are the names after ``By`` in the footer, split at commas, 、 and ``&``.
+* ``audio_url`` is the first http(s) address of an audio file (``….mp3``, ``….m4a``…)
+  written around the transcript (a download link the page shows as text), if any.
 * Each non-empty body line is one untimed segment; a trailing ``...more`` is cut off.
 
 Without a marker line, the body is taken to start after the last player-chrome line; a
@@ -87,6 +89,7 @@ class SeedPage:
     description: str = ""
     hosts: list[str] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    audio_url: str = ""
 
 
 def looks_like_seed_page(text: str) -> bool:
@@ -132,7 +135,23 @@ def parse_seed_page(text: str) -> SeedPage:
         description="\n".join(description),
         hosts=_hosts(lines[body_end:]),
         segments=segments,
+        audio_url=_audio_url([*lines[:body_start], *lines[body_end:]]),
     )
+
+
+_AUDIO_URL = re.compile(
+    r"https?://[^\s<>\"'「」『』（）()]+?\.(?:mp3|m4a|aac|ogg|oga|opus|wav|flac)"
+    r"(?:\?[^\s<>\"'「」『』（）()。、]*)?(?=[\s<>\"'「」『』（）()。、,]|$)",
+    re.IGNORECASE,
+)
+
+
+def _audio_url(lines: list[str]) -> str:
+    for line in lines:
+        match = _AUDIO_URL.search(line)
+        if match:
+            return match.group(0)
+    return ""
 
 
 def _no_body() -> TranscriptProblem:
