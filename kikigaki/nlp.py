@@ -7,6 +7,9 @@ GiNZA pass. The one full GiNZA pass (dependencies and named entities) is ``parse
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -90,9 +93,27 @@ def reading_of(text: str) -> str:
 
 @cache
 def ginza() -> Language:
-    import spacy
+    """GiNZA's pipeline, loaded on first use (the annotate stage) and kept."""
+    with _torch_hidden():
+        import spacy
 
-    return spacy.load("ja_ginza")
+        return spacy.load("ja_ginza")
+
+
+@contextmanager
+def _torch_hidden() -> Iterator[None]:
+    """Importing spaCy imports thinc, which imports torch if it can (about 7 s and
+    400 MB here) though GiNZA's pipeline never uses it. Unless torch is loaded already
+    (diarization), it is made unimportable while spaCy loads, then importable again."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
 
 
 def parse(text: str) -> Doc:

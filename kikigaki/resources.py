@@ -1,4 +1,5 @@
-"""Where the shipped data lives: templates, seeds, glossaries and trained models.
+"""Where the shipped data lives (templates, seeds, glossaries, trained models), and the
+cache.
 
 In a checkout (and an editable install) they sit at the repository's top level; in a
 wheel they are packed under ``kikigaki/_data``.
@@ -6,6 +7,7 @@ wheel they are packed under ``kikigaki/_data``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -24,3 +26,10 @@ def templates_dir() -> Path:
 
 def seeds_dir() -> Path:
     return data_path("seeds")
+
+
+def cache_dir() -> Path:
+    """Where kikigaki keeps what it can make again (models assembled from their wheels,
+    document vectors): ``$KIKIGAKI_CACHE``, or ``~/.cache/kikigaki``."""
+    configured = os.environ.get("KIKIGAKI_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kikigaki"

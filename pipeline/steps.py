@@ -148,7 +148,7 @@ def diarize(
     if not diarize or not episode.segments:
         return episode
     from transcribe.audio import decode_to_memmap
-    from transcribe.diarize import diarize_episode
+    from transcribe.diarize import diarize_episode, release_models
 
     with tempfile.TemporaryDirectory(prefix="kikigaki-audio-") as scratch:
         # Decoded to disk and mapped, so a 2-hour episode is not held in memory.
@@ -157,6 +157,7 @@ def diarize(
             episode, waveform, diarization, progress=progress
         )
         del waveform
+    release_models()
     return diarized
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from kikigaki.document import CollectionDocument, RelatedDocument, Term
+from postprocess import vector_store
 from postprocess.embeddings import centroid, embed
 from postprocess.mentions import occurs
 
@@ -60,13 +61,21 @@ def related_documents(
 
 
 def _document_vectors(collection: Sequence[CollectionDocument]) -> list[np.ndarray]:
+    """Each document's mean chunk embedding. Embedding a collection costs seconds on
+    every run while it rarely changes, so vectors are kept on disk by their chunks'
+    content (:mod:`postprocess.vector_store`) and only new or changed documents are
+    embedded."""
     chunks = [_document_chunks(doc) for doc in collection]
-    rows = embed([c for doc_chunks in chunks for c in doc_chunks])
-    vectors, offset = [], 0
-    for doc_chunks in chunks:
-        vectors.append(centroid(rows[offset : offset + len(doc_chunks)]))
-        offset += len(doc_chunks)
-    return vectors
+    vectors: list[np.ndarray | None] = [vector_store.load(c) for c in chunks]
+    missing = [i for i, vector in enumerate(vectors) if vector is None]
+    rows = embed([c for i in missing for c in chunks[i]])
+    offset = 0
+    for i in missing:
+        # float32, as stored: a run gives the same scores whether it embeds or loads
+        vectors[i] = centroid(rows[offset : offset + len(chunks[i])]).astype(np.float32)
+        vector_store.save(chunks[i], vectors[i])
+        offset += len(chunks[i])
+    return [vector for vector in vectors if vector is not None]
 
 
 def _document_chunks(doc: CollectionDocument, size: int = 400) -> list[str]:

@@ -47,7 +47,12 @@ from kikigaki.document import Episode, EpisodeMeta, Segment, Word
 from kikigaki.errors import InputError
 from kikigaki.slugs import slugify
 from transcribe.audio import SAMPLE_RATE, iter_windows, probe
-from transcribe.coverage import speech_spans, uncovered_speech
+from transcribe.coverage import (
+    forget_pipeline_speech,
+    keep_pipeline_speech,
+    speech_spans,
+    uncovered_speech,
+)
 from transcribe.guards import RawSegment, clean_segments
 from transcribe.languages import LanguageGuard, batched_pipeline, check_language, decode_clips
 from transcribe.models import resolve_model
@@ -226,6 +231,7 @@ def transcribe_audio(
             decoded = _fill_gaps(model, window, window_settings, decoded)
         done, tentative = _split_at_edge(decoded, window.end)
         finished.extend(done)
+    forget_pipeline_speech()  # the last window's audio is not kept alive
     if progress:
         progress(info.duration, info.duration)
     segments = clean_segments([*finished, *tentative])
@@ -299,6 +305,7 @@ def _decode(
 ) -> list[RawSegment]:
     options = transcribe_options(settings, hotwords)
     if settings.batched:
+        keep_pipeline_speech()  # its VAD's finding serves the gap-filling pass too
         segments, _ = batched_pipeline(model, guard).transcribe(window.audio, **options)
     else:
         segments, _ = model.transcribe(window.audio, **options)

@@ -170,11 +170,24 @@ def default_segmentation_weights() -> Path:
 
 @lru_cache(maxsize=2)
 def load_segmentation(path: Path | None = None, device: str = "cpu") -> Any:
+    """segmentation-3.0 (or the checkpoint at ``path``) built from plain torch layers
+    (:mod:`transcribe.segmentation`): pyannote.audio is imported only for checkpoints
+    of another architecture."""
     _quiet_pyannote()
-    from pyannote.audio import Model
+    from transcribe.segmentation import load_segmentation_network
 
-    model = Model.from_pretrained(str(path or default_segmentation_weights()))
+    model = load_segmentation_network(path or default_segmentation_weights())
     return model.to(device).eval()
+
+
+def release_models() -> None:
+    """Drop the loaded segmentation and CAM++ networks (the flow calls this after
+    diarizing: no later stage needs them, and they reload in a fraction of a second)."""
+    from transcribe.campplus import load_campplus
+
+    load_segmentation.cache_clear()
+    _load_embedding.cache_clear()
+    load_campplus.cache_clear()
 
 
 @lru_cache(maxsize=2)

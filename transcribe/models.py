@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from kikigaki import resources
 from kikigaki.errors import InputError
 
 __all__ = [
@@ -43,8 +44,7 @@ _BLOCK = 1 << 20
 
 def cache_dir() -> Path:
     """``$KIKIGAKI_CACHE``, or ``~/.cache/kikigaki``."""
-    configured = os.environ.get("KIKIGAKI_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "kikigaki"
+    return resources.cache_dir()
 
 
 def base_model_dir() -> Path:
