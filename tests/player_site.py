@@ -133,3 +133,49 @@ def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
     whole page shows the sticky player where the page is scrolled to, not at its top)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+# ---------------------------------------------------------------- fixtures the modules share
+# Imported by each browser test module (`from tests.player_site import *_fixture`): module
+# scope, so each module builds the site and starts the preview and Chromium once.
+
+
+@pytest.fixture(scope="module", name="audio_episode")
+def audio_episode_fixture() -> Episode:
+    return audio_episode()
+
+
+@pytest.fixture(scope="module", name="collection")
+def collection_fixture() -> list[CollectionDocument]:
+    return episode_factory.collection()
+
+
+@pytest.fixture(scope="module", name="site")
+def site_fixture(
+    tmp_path_factory: pytest.TempPathFactory,
+    audio_episode: Episode,
+    collection: list[CollectionDocument],
+) -> Path:
+    return make_site(tmp_path_factory.mktemp("player") / "site", audio_episode, collection)
+
+
+@pytest.fixture(scope="module", name="server")
+def server_fixture(site: Path) -> Iterator[str]:
+    """The site as ``kikigaki preview`` serves it (byte ranges: the player can seek)."""
+    from publish.preview import running_preview
+
+    with running_preview(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(name="opened")
+def opened_fixture(browser: Browser, server: str) -> Iterator[Opener]:
+    """Open a site page (path, viewport, browser-context options); closed after the test."""
+    with opener(browser, server) as open_page:
+        yield open_page

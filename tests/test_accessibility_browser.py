@@ -7,25 +7,22 @@ labels and alt text and its rendered text meets AA contrast. The site is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
 
-from kikigaki.document import CollectionDocument, Episode
 from kikigaki.resources import templates_dir
-from publish.preview import running_preview
-from tests import episode_factory, player_site
-from tests.player_site import (
+from tests.player_site import (  # noqa: F401 (pytest finds the shared fixtures here)
     PLAIN_SLUG,
     SLUG,
     Opener,
-    chromium,
-    make_site,
-    opener,
+    audio_episode_fixture,
+    browser_fixture,
+    collection_fixture,
+    opened_fixture,
     ready_player,
     seek,
+    server_fixture,
+    site_fixture,
 )
 
 AA_TEXT = 4.5
@@ -33,43 +30,6 @@ AA_LARGE_TEXT = 3.0
 AA_NON_TEXT = 3.0
 
 
-@pytest.fixture(scope="module")
-def audio_episode() -> Episode:
-    return player_site.audio_episode()
-
-
-@pytest.fixture(scope="module")
-def collection() -> list[CollectionDocument]:
-    return episode_factory.collection()
-
-
-@pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory,
-    audio_episode: Episode,
-    collection: list[CollectionDocument],
-) -> Path:
-    return make_site(tmp_path_factory.mktemp("player") / "site", audio_episode, collection)
-
-
-@pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:
-    """The site as ``kikigaki preview`` serves it (byte ranges: the player can seek)."""
-    with running_preview(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture()
-def opened(browser: Browser, server: str) -> Iterator[Opener]:
-    """Open a site page (path, viewport, browser-context options); closed after the test."""
-    with opener(browser, server) as open_page:
-        yield open_page
 
 
 # --------------------------------------------------------------------------- colour contrast

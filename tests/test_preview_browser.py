@@ -7,66 +7,26 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from kikigaki.document import CollectionDocument, Episode
-from publish.preview import running_preview
-from tests import episode_factory, player_site
-from tests.player_site import (
+from kikigaki.document import Episode
+from tests.player_site import (  # noqa: F401 (pytest finds the shared fixtures here)
     AUDIO,
     CURRENT,
     SLUG,
     Opener,
-    chromium,
-    make_site,
-    opener,
+    audio_episode_fixture,
+    browser_fixture,
+    collection_fixture,
+    opened_fixture,
     ready_player,
+    server_fixture,
     shoot,
+    site_fixture,
 )
-
-
-@pytest.fixture(scope="module")
-def audio_episode() -> Episode:
-    return player_site.audio_episode()
-
-
-@pytest.fixture(scope="module")
-def collection() -> list[CollectionDocument]:
-    return episode_factory.collection()
-
-
-@pytest.fixture(scope="module")
-def site(
-    tmp_path_factory: pytest.TempPathFactory,
-    audio_episode: Episode,
-    collection: list[CollectionDocument],
-) -> Path:
-    return make_site(tmp_path_factory.mktemp("player") / "site", audio_episode, collection)
-
-
-@pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:
-    """The site as ``kikigaki preview`` serves it (byte ranges: the player can seek)."""
-    with running_preview(site) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture()
-def opened(browser: Browser, server: str) -> Iterator[Opener]:
-    """Open a site page (path, viewport, browser-context options); closed after the test."""
-    with opener(browser, server) as open_page:
-        yield open_page
-
 
 # --------------------------------------------------------------------------- the server
 
