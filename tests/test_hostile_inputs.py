@@ -171,7 +171,7 @@ def test_scan_skips_links_out_of_the_inbox(tmp_path: Path) -> None:
     past = time.time() - 60
     for path in (outside, mine):
         os.utime(path, (past, past))
-    items, _ = pending_items(inbox, state_dir(inbox))
+    items = pending_items(inbox, state_dir(inbox)).items
     assert [item.source.name for item in items] == ["talk.txt"]
 
 
