@@ -23,6 +23,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from kikigaki.errors import InputError
+from publish.podcast import AUDIO_TYPES
 
 DEFAULT_PORT = 8000  # the placeholder base URL's port (publish.layout.DEFAULT_BASE_URL)
 HOST = "127.0.0.1"
@@ -35,15 +36,7 @@ _TYPES = {
     ".xml": "application/xml",
     ".md": "text/markdown",
     ".rttm": "text/plain",
-    ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4",
-    ".aac": "audio/aac",
-    ".wav": "audio/wav",
-    ".flac": "audio/flac",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".webm": "audio/webm",
+    **AUDIO_TYPES,  # the types the feed gives the same files
 }
 
 
