@@ -79,6 +79,8 @@ class Opened:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self._issued_on: dict[Request, str] = {}  # request -> the document that asked for it
+        self.page.on("request", lambda r: self._issued_on.__setitem__(r, _document(self.page.url)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("requestfailed", self._failed)
@@ -86,12 +88,19 @@ class Opened:
         self.page.goto(url, wait_until="load")
 
     def _failed(self, request: Request) -> None:
-        # Chromium cancels its own media range requests once it has what it needs
-        if not (request.resource_type == "media" and "ERR_ABORTED" in (request.failure or "")):
+        # Chromium cancels its own media range requests once it has what it needs, and what
+        # a document still loads when the page navigates away from it (a favicon)
+        aborted = "ERR_ABORTED" in (request.failure or "")
+        left = self._issued_on.get(request, "") != _document(self.page.url)
+        if not (aborted and (request.resource_type == "media" or left)):
             self.errors.append(f"failed: {request.url} {request.failure}")
 
     def close(self) -> None:
         self.context.close()
+
+
+def _document(url: str) -> str:
+    return url.split("#", 1)[0]
 
 
 Opener = Callable[..., Opened]
